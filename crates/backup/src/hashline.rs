@@ -1,0 +1,173 @@
+//! `$itunes_backup$*VER*WPKY*ITER*SALT*DPIC*DPSL`: the line hashcat (-m 14700/14800) and John read.
+
+use crate::error::HashLineError;
+use crate::kdf::KdfParams;
+use crate::keybag::Keybag;
+use std::fmt;
+use std::str::FromStr;
+
+const PREFIX: &str = "$itunes_backup$";
+
+/// One backup's password check, detached from the backup.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HashLine {
+    /// 9 (before iOS 10.2) or 10 (iOS 10.2+).
+    pub version: u8,
+    /// The 40-byte wrapped class key whose unwrap proves the password.
+    pub wpky: [u8; 40],
+    pub iterations: u32,
+    pub salt: Vec<u8>,
+    /// (DPIC, DPSL), present exactly when version is 10.
+    pub dp: Option<(u32, Vec<u8>)>,
+}
+
+impl HashLine {
+    /// The hash line of a keybag: the first password-wrapped class key, as other tools choose it.
+    pub fn from_keybag(kb: &Keybag) -> Result<HashLine, crate::error::KeybagError> {
+        let ck = kb
+            .check_key()
+            .ok_or(crate::error::KeybagError::NoPasswordWrappedKey)?;
+        let wpky: [u8; 40] = ck.wpky.as_slice().try_into().expect("check_key is 40 bytes");
+        Ok(HashLine {
+            version: if kb.dpsl.is_some() { 10 } else { 9 },
+            wpky,
+            iterations: kb.iterations,
+            salt: kb.salt.clone(),
+            dp: kb.dpsl.clone().zip(kb.dpic).map(|(s, i)| (i, s)),
+        })
+    }
+
+    pub fn kdf_params(&self) -> KdfParams {
+        KdfParams {
+            salt: self.salt.clone(),
+            iterations: self.iterations,
+            dp: self.dp.as_ref().map(|(i, s)| (s.clone(), *i)),
+        }
+    }
+
+    /// Is `key` (the derived key) the one that unwraps this line's WPKY?
+    pub fn key_matches(&self, key: &[u8; 32]) -> bool {
+        crate::aeswrap_check(key, &self.wpky)
+    }
+
+    /// Full check of a password (runs the whole key derivation: seconds for iOS 10.2+ lines).
+    pub fn verify(&self, password: &[u8]) -> bool {
+        let key = crate::kdf::derive(password, &self.kdf_params());
+        self.key_matches(&key)
+    }
+
+    /// hashcat's mode for this line.
+    pub fn hashcat_mode(&self) -> u32 {
+        if self.version == 10 {
+            14800
+        } else {
+            14700
+        }
+    }
+}
+
+impl fmt::Display for HashLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{PREFIX}*{}*{}*{}*{}*",
+            self.version,
+            hex::encode(self.wpky),
+            self.iterations,
+            hex::encode(&self.salt)
+        )?;
+        match &self.dp {
+            Some((dpic, dpsl)) => write!(f, "{}*{}", dpic, hex::encode(dpsl)),
+            None => write!(f, "*"),
+        }
+    }
+}
+
+fn hex_field(field: &'static str, s: &str, len: usize) -> Result<Vec<u8>, HashLineError> {
+    let v = hex::decode(s).map_err(|e| HashLineError::Field {
+        field,
+        reason: format!("not hex ({e})"),
+    })?;
+    if v.len() != len {
+        return Err(HashLineError::Field {
+            field,
+            reason: format!("{} bytes, expected {len}", v.len()),
+        });
+    }
+    Ok(v)
+}
+
+fn count_field(field: &'static str, s: &str) -> Result<u32, HashLineError> {
+    let n: u32 = s.parse().map_err(|_| HashLineError::Field {
+        field,
+        reason: format!("{s:?} is not a number"),
+    })?;
+    if n == 0 {
+        return Err(HashLineError::Field {
+            field,
+            reason: "must be at least 1".into(),
+        });
+    }
+    Ok(n)
+}
+
+impl FromStr for HashLine {
+    type Err = HashLineError;
+    fn from_str(line: &str) -> Result<Self, Self::Err> {
+        let line = line.trim();
+        let rest = line.strip_prefix(PREFIX).ok_or(HashLineError::Prefix)?;
+        let rest = rest.strip_prefix('*').ok_or(HashLineError::Prefix)?;
+        let fields: Vec<&str> = rest.split('*').collect();
+        if fields.len() != 6 {
+            return Err(HashLineError::FieldCount(fields.len() + 1));
+        }
+        let version: u8 = match fields[0] {
+            "9" => 9,
+            "10" => 10,
+            v => return Err(HashLineError::Version(v.chars().take(10).collect())),
+        };
+        let wpky: [u8; 40] = hex_field("WPKY", fields[1], 40)?
+            .try_into()
+            .expect("length checked");
+        let iterations = count_field("ITER", fields[2])?;
+        let salt = hex_field("SALT", fields[3], 20)?;
+        let dp = if version == 10 {
+            let dpic = count_field("DPIC", fields[4])?;
+            let dpsl = hex_field("DPSL", fields[5], 20)?;
+            Some((dpic, dpsl))
+        } else {
+            if !fields[4].is_empty() || !fields[5].is_empty() {
+                return Err(HashLineError::Field {
+                    field: "DPIC",
+                    reason: "version 9 lines end with '**'".into(),
+                });
+            }
+            None
+        };
+        Ok(HashLine {
+            version,
+            wpky,
+            iterations,
+            salt,
+            dp,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(s in ".{0,250}") {
+            let _ = s.parse::<HashLine>();
+        }
+        #[test]
+        fn parse_never_panics_on_near_lines(v in "9|10|x", w in "[0-9a-f]{0,90}", i in "[0-9]{0,12}", s in "[0-9a-fA-F]{0,44}", d in "[0-9]{0,10}") {
+            let line = format!("$itunes_backup$*{v}*{w}*{i}*{s}*{d}*{s}");
+            if let Ok(h) = line.parse::<HashLine>() {
+                proptest::prop_assert_eq!(h.to_string().parse::<HashLine>().unwrap(), h);
+            }
+        }
+    }
+}

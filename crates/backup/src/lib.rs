@@ -1,0 +1,24 @@
+//! sesame-backup: the iTunes/Finder backup format, read and write.
+//!
+//! No command line, no threads of its own beyond what a caller asks for, no printing.
+//! Every parser here treats its input as hostile: it returns an error, never panics.
+
+pub mod aeskw;
+pub mod backup;
+pub mod error;
+pub mod hashline;
+pub mod info;
+pub mod kdf;
+pub mod keybag;
+pub mod locate;
+
+pub use backup::{Backup, UnlockedKeys};
+pub use error::{BackupError, Result};
+pub use hashline::HashLine;
+pub use kdf::KdfParams;
+pub use keybag::{ClassKey, Keybag};
+
+/// Does `key` unwrap this 40-byte wrapped key (RFC 3394 integrity check)? The password check.
+pub fn aeswrap_check(key: &[u8; 32], wpky: &[u8; 40]) -> bool {
+    aeskw::unwrap(key, wpky).is_some()
+}

@@ -1,0 +1,15 @@
+pub mod bench;
+pub mod candidates;
+pub mod change_password;
+pub mod decrypt;
+pub mod demo;
+pub mod export;
+pub mod extract;
+pub mod files;
+pub mod hash;
+pub mod hints;
+pub mod info;
+pub mod keychain;
+pub mod list;
+pub mod recover;
+pub mod verify;

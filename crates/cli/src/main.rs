@@ -1,0 +1,83 @@
+//! `sesame`: the command line. Thin: parses arguments, calls the libraries, prints.
+//! Exit codes: 0 success, 1 password not found / wrong, 2 bad input or error.
+
+mod cmd;
+mod output;
+mod password;
+mod target;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "sesame",
+    version,
+    about = "Open encrypted iPhone/iPad backups whose password was forgotten",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the backups found in the default folders (and --root DIR)
+    List(cmd::list::Args),
+    /// Explain one backup: device, iOS, date, encryption, key scheme, cost per guess
+    Info(cmd::info::Args),
+    /// Print the $itunes_backup$ hash line for hashcat (-m 14700/14800) and John the Ripper
+    Hash(cmd::hash::Args),
+    /// Check a password: exit 0 right, 1 wrong, 2 error
+    Verify(cmd::verify::Args),
+    /// Find a forgotten password: exit 0 found, 1 not found
+    Recover(cmd::recover::Args),
+    /// Print the guesses `recover` would try, in its order
+    Candidates(cmd::candidates::Args),
+    /// Ask what you remember and write a hints file for `recover --hints`
+    Hints(cmd::hints::Args),
+    /// Write a decrypted copy that reads as an unencrypted backup
+    Decrypt(cmd::decrypt::Args),
+    /// List the files in a backup
+    Files(cmd::files::Args),
+    /// Copy files out as a readable Domain/path tree
+    Extract(cmd::extract::Args),
+    /// Write a copy of the backup with a new password
+    ChangePassword(cmd::change_password::Args),
+    /// Show the Wi-Fi, website and app passwords kept in the backup's keychain
+    Keychain(cmd::keychain::Args),
+    /// Export messages, contacts, call history, Safari, photos as readable files
+    Export(cmd::export::Args),
+    /// Measure guesses per second of each kernel and of the whole machine
+    Bench(cmd::bench::Args),
+    /// Build an encrypted example backup and show what Sesame does with it
+    Demo(cmd::demo::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::List(a) => cmd::list::run(a),
+        Command::Info(a) => cmd::info::run(a),
+        Command::Hash(a) => cmd::hash::run(a),
+        Command::Verify(a) => cmd::verify::run(a),
+        Command::Recover(a) => cmd::recover::run(a),
+        Command::Candidates(a) => cmd::candidates::run(a),
+        Command::Hints(a) => cmd::hints::run(a),
+        Command::Decrypt(a) => cmd::decrypt::run(a),
+        Command::Files(a) => cmd::files::run(a),
+        Command::Extract(a) => cmd::extract::run(a),
+        Command::ChangePassword(a) => cmd::change_password::run(a),
+        Command::Keychain(a) => cmd::keychain::run(a),
+        Command::Export(a) => cmd::export::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
+        Command::Demo(a) => cmd::demo::run(a),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(err) => {
+            eprintln!("sesame: error: {}", output::error_chain(&err));
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Where a password comes from: --password-file, SESAME_PASSWORD, the potfile, a prompt, --password.
+
+use anyhow::{bail, Context};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+/// The password options every command that needs a password shares.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct PasswordArgs {
+    /// Read the password from the first line of FILE
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// The password itself (other users of this computer can see it: prefer --password-file)
+    #[arg(long, value_name = "PW")]
+    pub password: Option<String>,
+}
+
+/// First line of a file, without its line ending.
+pub fn first_line(bytes: &[u8]) -> Vec<u8> {
+    let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let mut line = bytes[..end].to_vec();
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    line
+}
+
+impl PasswordArgs {
+    /// The password given explicitly (file, environment, flag), if any; does not prompt.
+    pub fn given(&self) -> anyhow::Result<Option<Zeroizing<Vec<u8>>>> {
+        if let Some(f) = &self.password_file {
+            let bytes = Zeroizing::new(
+                std::fs::read(f)
+                    .with_context(|| format!("cannot read the password file {}", f.display()))?,
+            );
+            return Ok(Some(Zeroizing::new(first_line(&bytes))));
+        }
+        if let Some(v) = std::env::var_os("SESAME_PASSWORD") {
+            return Ok(Some(Zeroizing::new(v.into_encoded_bytes())));
+        }
+        if let Some(p) = &self.password {
+            eprintln!(
+                "sesame: warning: a password given with --password can be seen by other users \
+                 of this computer; prefer --password-file or SESAME_PASSWORD"
+            );
+            return Ok(Some(Zeroizing::new(p.as_bytes().to_vec())));
+        }
+        Ok(None)
+    }
+
+    /// The password: given explicitly, or from `fallback` (the potfile), or asked on the terminal.
+    pub fn get(
+        &self,
+        prompt: &str,
+        fallback: Option<Zeroizing<Vec<u8>>>,
+    ) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+        if let Some(p) = self.given()? {
+            return Ok(p);
+        }
+        if let Some(p) = fallback {
+            eprintln!("sesame: using the password remembered in the potfile");
+            return Ok(p);
+        }
+        prompt_password(prompt)
+    }
+}
+
+/// Asks on the terminal without echo. Errors when there is no terminal.
+pub fn prompt_password(prompt: &str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "no password given: use --password-file FILE, the SESAME_PASSWORD variable, \
+             or run on a terminal to be asked"
+        );
+    }
+    eprint!("{prompt}");
+    let echo_off = set_echo(false);
+    let mut line = String::new();
+    let read = std::io::stdin().read_line(&mut line);
+    if echo_off {
+        set_echo(true);
+        eprintln!();
+    }
+    read.context("cannot read the password from the terminal")?;
+    let line = Zeroizing::new(line);
+    Ok(Zeroizing::new(first_line(line.as_bytes())))
+}
+
+/// Turns terminal echo off/on with stty; returns whether it worked.
+fn set_echo(on: bool) -> bool {
+    std::process::Command::new("stty")
+        .arg(if on { "echo" } else { "-echo" })
+        .stdin(std::process::Stdio::inherit())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}

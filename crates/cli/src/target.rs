@@ -1,0 +1,68 @@
+//! TARGET: a backup folder, a Manifest.plist, a hash line, or a file of hash lines.
+
+use anyhow::{bail, Context};
+use sesame_backup::{Backup, HashLine};
+use std::path::Path;
+
+/// One thing whose password is checked or searched for.
+pub struct Target {
+    /// Where it came from, for messages: a path, or "line 3 of hashes.txt".
+    pub label: String,
+    pub line: HashLine,
+}
+
+/// Resolves TARGET into one or more hash lines.
+pub fn resolve(target: &str) -> anyhow::Result<Vec<Target>> {
+    if target.starts_with("$itunes_backup$") {
+        let line = target
+            .parse::<HashLine>()
+            .with_context(|| "the hash line on the command line is not valid".to_string())?;
+        return Ok(vec![Target {
+            label: "hash line".into(),
+            line,
+        }]);
+    }
+    let path = Path::new(target);
+    if !path.exists() {
+        bail!("{target}: no such file or folder (expected a backup folder, a Manifest.plist, or a $itunes_backup$ hash line)");
+    }
+    if path.is_dir() || path.file_name().is_some_and(|n| n == "Manifest.plist") {
+        let backup = Backup::open(path)?;
+        if !backup.encrypted {
+            bail!("{target}: this backup is not encrypted, so it has no password to check or find");
+        }
+        return Ok(vec![Target {
+            label: path.display().to_string(),
+            line: backup.hash_line()?,
+        }]);
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {target}"))?;
+    if bytes.starts_with(b"bplist") || bytes.starts_with(b"<?xml") {
+        let backup = Backup::open(path)?;
+        return Ok(vec![Target {
+            label: path.display().to_string(),
+            line: backup.hash_line()?,
+        }]);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let mut out = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        let l = l.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        // Accept "hash" or "name:hash" as hashcat/John files have them.
+        let hash = l.find("$itunes_backup$").map(|p| &l[p..]).unwrap_or(l);
+        let line = hash.parse::<HashLine>().with_context(|| {
+            format!("{target} line {}: not a $itunes_backup$ hash line", i + 1)
+        })?;
+        out.push(Target {
+            label: format!("{target} line {}", i + 1),
+            line,
+        });
+    }
+    if out.is_empty() {
+        bail!("{target}: no $itunes_backup$ hash lines in this file");
+    }
+    Ok(out)
+}
