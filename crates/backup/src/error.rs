@@ -24,6 +24,8 @@ pub enum BackupError {
     NotEncrypted,
     #[error("the password is wrong")]
     WrongPassword,
+    #[error("this backup is encrypted: its password is needed to read it")]
+    PasswordNeeded,
     #[error("{path}: not a backup folder (no Manifest.plist, Manifest.db or Info.plist)")]
     NotABackup { path: PathBuf },
     #[error("Manifest.db: {0}")]
@@ -32,6 +34,8 @@ pub enum BackupError {
     Crypto(String),
     #[error("{path}: the output folder is not empty (use --force to write into it anyway)")]
     OutputNotEmpty { path: PathBuf },
+    #[error("{path}: the output folder is inside the backup; choose a folder outside it (the backup is never modified)")]
+    OutputInsideSource { path: PathBuf },
     #[error("refused unsafe path {domain}/{path}: {reason}")]
     UnsafePath {
         domain: String,

@@ -5,17 +5,26 @@
 
 pub mod aeskw;
 pub mod backup;
+pub mod builder;
 pub mod error;
+pub mod file;
 pub mod hashline;
 pub mod info;
 pub mod kdf;
 pub mod keybag;
+pub mod keychain;
 pub mod locate;
+pub mod manifest;
+pub mod mbfile;
+pub mod paths;
+pub mod write;
 
 pub use backup::{Backup, UnlockedKeys};
 pub use error::{BackupError, Result};
 pub use hashline::HashLine;
 pub use kdf::KdfParams;
+pub use manifest::{EntryKind, Manifest, ManifestEntry};
+pub use mbfile::MbFile;
 pub use keybag::{ClassKey, Keybag};
 
 /// Does `key` unwrap this 40-byte wrapped key (RFC 3394 integrity check)? The password check.

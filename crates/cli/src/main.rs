@@ -4,6 +4,7 @@
 mod cmd;
 mod output;
 mod password;
+mod rate;
 mod target;
 
 use clap::{Parser, Subcommand};
@@ -52,6 +53,18 @@ enum Command {
     Bench(cmd::bench::Args),
     /// Build an encrypted example backup and show what Sesame does with it
     Demo(cmd::demo::Args),
+}
+
+/// The password the potfile remembers for this hash line, if any.
+/// A potfile that cannot be read is only a warning here: the password can still be asked for.
+pub fn potfile_lookup(line: &sesame_backup::HashLine) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    match sesame_crack::potfile::Potfile::open(None).lookup(line) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("sesame: warning: {e}");
+            None
+        }
+    }
 }
 
 fn main() {

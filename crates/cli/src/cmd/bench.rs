@@ -1,7 +1,144 @@
-// Not built yet: this command is being written.
-#[derive(clap::Args)]
-pub struct Args {}
+//! `sesame bench [--json]`: guesses per second, per core and for the whole machine, for both key
+//! schemes. Every available kernel is first checked against the reference key derivation on
+//! random inputs; a kernel that disagrees is reported as broken and never measured or used.
 
-pub fn run(_args: Args) -> anyhow::Result<i32> {
-    anyhow::bail!("this command is not available yet")
+use crate::output::group;
+use serde_json::json;
+use sesame_crack::bench::{self, SchemeRate};
+use sesame_kernels::Kernel;
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// One JSON object: kernel, threads, scheme_10_2 {per_core, total}, scheme_9 {per_core, total}
+    #[arg(long)]
+    pub json: bool,
+    /// Threads for the whole-machine figure (default: every core)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: Option<u32>,
+    /// Seconds each measurement times (per scheme, per kernel)
+    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    pub seconds: f64,
+    /// Measure every available kernel, not only the fastest
+    #[arg(long)]
+    pub all_kernels: bool,
+}
+
+fn fmt(r: f64) -> String {
+    if r >= 100.0 {
+        group(r.round() as u64)
+    } else {
+        format!("{r:.3}")
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    if !(args.seconds > 0.0 && args.seconds <= 600.0) {
+        anyhow::bail!("--seconds must be between 0 and 600");
+    }
+    let threads = args
+        .threads
+        .map(|t| t as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let window = Duration::from_secs_f64(args.seconds);
+    // Check every kernel before measuring any.
+    let mut good = Vec::new();
+    let mut broken = Vec::new();
+    for k in Kernel::available() {
+        match bench::verify_kernel(k, 8) {
+            Ok(()) => good.push(k),
+            Err(e) => broken.push((k, e.to_string())),
+        }
+    }
+    for (_, e) in &broken {
+        eprintln!("sesame: error: {e}");
+    }
+    let Some(&best) = good.first() else {
+        anyhow::bail!("no kernel agrees with the reference key derivation; refusing to report rates");
+    };
+    let measured: Vec<Kernel> = if args.all_kernels { good.clone() } else { vec![best] };
+    let mut rows = Vec::new();
+    for &k in &measured {
+        let (r10, m10) = bench::measure(k, &bench::scheme_10_2_params(), threads, window);
+        let (r9, _) = bench::measure(k, &bench::scheme_9_params(), threads, window);
+        rows.push((k, r10, r9, m10));
+    }
+    let (_, r10, r9, m10) = rows[0];
+    let cpu = cpu_model();
+    if args.json {
+        let obj = |r: SchemeRate| json!({"per_core": r.per_core, "total": r.total});
+        let v = json!({
+            "kernel": best.name(),
+            "threads": threads,
+            "scheme_10_2": obj(r10),
+            "scheme_9": obj(r9),
+            "cpu": cpu,
+            "verified_kernels": good.iter().map(|k| k.name()).collect::<Vec<_>>(),
+            "broken_kernels": broken.iter().map(|(k, _)| k.name()).collect::<Vec<_>>(),
+            "method": {
+                "scheme_10_2": format!(
+                    "DPIC 10,000,000 scaled from {} timed PBKDF2-SHA256 iterations; SHA-1 stage (10,000 iterations) timed in full",
+                    m10.sha256_iterations_timed
+                ),
+                "scheme_9": "PBKDF2-SHA1, 10,000 iterations, timed in full",
+                "seconds_per_measurement": args.seconds,
+            },
+            "kernels": rows.iter().map(|(k, a, b, _)| json!({
+                "kernel": k.name(), "scheme_10_2": obj(*a), "scheme_9": obj(*b)
+            })).collect::<Vec<_>>(),
+        });
+        println!("{v}");
+    } else {
+        println!("CPU: {cpu}");
+        println!(
+            "Kernels checked against the reference PBKDF2: {}{}",
+            good.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
+            if broken.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (disagreeing, not used: {})",
+                    broken
+                        .iter()
+                        .map(|(k, _)| k.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        );
+        println!("Kernel used: {}, {threads} threads", best.name());
+        for (k, a, b, _) in &rows {
+            if rows.len() > 1 {
+                println!("[{}]", k.name());
+            }
+            println!(
+                "  iOS 10.2+ (10,000,000 x SHA-256 + 10,000 x SHA-1): {} guesses/s per core, {} guesses/s whole machine",
+                fmt(a.per_core),
+                fmt(a.total)
+            );
+            println!(
+                "  before iOS 10.2 (10,000 x SHA-1):                  {} guesses/s per core, {} guesses/s whole machine",
+                fmt(b.per_core),
+                fmt(b.total)
+            );
+        }
+        println!(
+            "The iOS 10.2+ figure times {} PBKDF2-SHA256 iterations and scales to 10,000,000 (the loop is the whole cost); the SHA-1 stage is timed in full.",
+            group(u64::from(m10.sha256_iterations_timed))
+        );
+    }
+    Ok(if broken.is_empty() { 0 } else { 2 })
+}
+
+/// The CPU's model name (Linux /proc/cpuinfo), or "unknown".
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
 }

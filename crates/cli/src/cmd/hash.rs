@@ -1,7 +1,26 @@
-// Not built yet: this command is being written.
-#[derive(clap::Args)]
-pub struct Args {}
+//! `sesame hash`: the $itunes_backup$ line for hashcat and John the Ripper.
 
-pub fn run(_args: Args) -> anyhow::Result<i32> {
-    anyhow::bail!("this command is not available yet")
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A backup folder or its Manifest.plist
+    pub backup: PathBuf,
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let backup = sesame_backup::Backup::open(&args.backup)?;
+    if !backup.encrypted {
+        anyhow::bail!(
+            "{}: this backup is not encrypted, so it has no password hash",
+            args.backup.display()
+        );
+    }
+    let line = backup.hash_line()?;
+    println!("{line}");
+    eprintln!(
+        "sesame: hashcat -m {} reads this line; so does John the Ripper (format itunes-backup)",
+        line.hashcat_mode()
+    );
+    Ok(0)
 }

@@ -1,0 +1,41 @@
+//! Errors of the recovery engine. Each names the file or input at fault.
+
+use std::path::PathBuf;
+
+#[derive(thiserror::Error, Debug)]
+pub enum CrackError {
+    /// The stream of guesses failed (a wordlist that cannot be read, a source that changed...).
+    #[error(transparent)]
+    Guess(#[from] sesame_guess::GuessError),
+    /// Reading or writing a file of the engine (potfile, session) failed.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A session file exists but cannot be used.
+    #[error("session file {path}: {msg}")]
+    Session { path: PathBuf, msg: String },
+    /// Nothing to search for.
+    #[error("no targets: give at least one hash line or backup")]
+    NoTargets,
+    /// A worker thread died (a bug): the guesses it held are not finished.
+    #[error("a worker thread stopped unexpectedly; the last checkpoint is still valid")]
+    WorkerDied,
+    /// A kernel disagrees with the reference key derivation; it must not be used.
+    #[error("kernel {kernel} disagrees with the reference PBKDF2 ({what}); refusing to use it")]
+    KernelMismatch { kernel: &'static str, what: String },
+    /// Ctrl-C / SIGTERM handler could not be installed.
+    #[error("cannot install the Ctrl-C handler: {0}")]
+    Signal(String),
+}
+
+impl CrackError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        CrackError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! sesame-crack: the recovery engine.
+//!
+//! A [`sesame_guess::Plan`] is one ordered, indexable stream of guesses. [`engine::run`] cuts it
+//! into batches, hands the batches to worker threads (each runs the many-lane kernels of
+//! `sesame-kernels`), checks every derived key with one AES unwrap, and reports through a
+//! callback: progress, checkpoints (the first guess index not yet finished), hits. Targets that
+//! share their key-derivation parameters share the work.
+//!
+//! Around the engine: [`Potfile`] (hashcat's `hash:password` file of passwords already found),
+//! [`session`] (checkpoint files written atomically, resume, shards), [`bench`] (measured rates,
+//! every kernel checked against the reference KDF first), and [`interrupt`] (Ctrl-C / SIGTERM).
+//!
+//! Nothing here prints or exits: errors are [`CrackError`]s, everything else is an [`Event`].
+
+pub mod bench;
+pub mod engine;
+pub mod error;
+pub mod interrupt;
+pub mod paths;
+pub mod potfile;
+pub mod session;
+
+pub use engine::{run, EngineConfig, Event, Found, Outcome, Progress, Report};
+pub use error::CrackError;
+pub use potfile::Potfile;
+pub use session::{Resume, Session, SessionState};
+
+/// A hash line whose password is `password`, with a fresh random class key, salts, and the
+/// given iteration counts (`dpic` = Some for the iOS 10.2+ scheme). For tests, demos and
+/// benchmarks: the real thing costs seconds per guess, this can cost microseconds.
+pub fn synthetic_line(
+    password: &[u8],
+    dpic: Option<u32>,
+    iterations: u32,
+) -> sesame_backup::HashLine {
+    use rand::RngCore;
+    let mut rng = rand::thread_rng();
+    let mut class_key = zeroize::Zeroizing::new([0u8; 32]);
+    rng.fill_bytes(class_key.as_mut());
+    let mut salt = vec![0u8; 20];
+    rng.fill_bytes(&mut salt);
+    let mut dpsl = vec![0u8; 20];
+    rng.fill_bytes(&mut dpsl);
+    let params = sesame_backup::KdfParams {
+        salt: salt.clone(),
+        iterations,
+        dp: dpic.map(|n| (dpsl.clone(), n)),
+    };
+    let key = sesame_backup::kdf::derive(password, &params);
+    let wrapped = sesame_backup::aeskw::wrap(&key, class_key.as_ref());
+    let mut wpky = [0u8; 40];
+    wpky.copy_from_slice(&wrapped);
+    sesame_backup::HashLine {
+        version: if dpic.is_some() { 10 } else { 9 },
+        wpky,
+        iterations,
+        salt,
+        dp: dpic.map(|n| (n, dpsl)),
+    }
+}

@@ -1,0 +1,98 @@
+//! Guesses per second of each GPU, for both key schemes.
+//!
+//! `cargo run --release -p sesame-gpu --example gpu_bench [-- SECONDS]`
+//!
+//! Each stage is timed on a reduced iteration count (grown until one run takes about SECONDS,
+//! default 2) and scaled to the real counts: 10,000,000 PBKDF2-HMAC-SHA256 iterations plus 10,000
+//! PBKDF2-HMAC-SHA1 ones for iOS 10.2+, and the SHA-1 stage alone before. Set
+//! `SESAME_GPU_ALLOW_CPU=1` to include CPU drivers such as lavapipe (their figures are a CPU
+//! emulation, not a GPU's).
+
+use sesame_gpu::{DeviceKind, GpuDevice, KdfSpec};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+const DPIC: f64 = 10_000_000.0;
+const ITER: f64 = 10_000.0;
+
+/// Seconds per iteration of the stage that `spec(r)` runs `r` iterations of, for the whole batch.
+fn time_stage(dev: &GpuDevice, batch: &[&[u8]], budget: f64, spec: impl Fn(u32) -> KdfSpec) -> f64 {
+    let never = AtomicBool::new(false);
+    let mut r = 64u32;
+    loop {
+        let t0 = Instant::now();
+        dev.derive(batch, &spec(r), &never, &mut |_| {})
+            .expect("derive");
+        let t = t0.elapsed().as_secs_f64();
+        if t >= budget || r >= 1 << 24 {
+            return t / f64::from(r);
+        }
+        let grow = (budget / t.max(1e-3) * 1.2).clamp(2.0, 16.0);
+        r = (f64::from(r) * grow) as u32;
+    }
+}
+
+fn main() {
+    let budget: f64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
+    let (devices, notes) = sesame_gpu::discover();
+    for n in &notes {
+        println!("note: {n}");
+    }
+    let (ops256, ops1) = sesame_gpu::codegen::loop_ops();
+    for dev in &devices {
+        println!(
+            "{} ({}, {:?}), batch {}",
+            dev.name(),
+            dev.backend(),
+            dev.kind(),
+            dev.preferred_batch()
+        );
+        if let Err(e) = dev.self_check() {
+            println!("  {e}");
+            continue;
+        }
+        println!("  self-check against the CPU reference: passed");
+        let passwords: Vec<Vec<u8>> = (0..dev.preferred_batch())
+            .map(|i| format!("pw{i}").into_bytes())
+            .collect();
+        let batch: Vec<&[u8]> = passwords.iter().map(Vec::as_slice).collect();
+        let n = batch.len() as f64;
+        let salt = vec![0x11; 20];
+        // SHA-1 loop alone (old scheme), then SHA-256 loop (with a 1-iteration SHA-1 stage).
+        let s1 = time_stage(dev, &batch, budget, |r| KdfSpec {
+            salt: salt.clone(),
+            iterations: r,
+            dp: None,
+        });
+        let s256 = time_stage(dev, &batch, budget, |r| KdfSpec {
+            salt: salt.clone(),
+            iterations: 1,
+            dp: Some((vec![0x22; 20], r)),
+        });
+        let old = n / (s1 * ITER);
+        let new = n / (s256 * DPIC + s1 * ITER);
+        let c256 = 2.0 * n / s256;
+        println!("  iOS 10.2+ scheme (10M SHA-256 + 10k SHA-1 iterations): {new:.2} guesses/s");
+        println!("  older scheme (10k SHA-1 iterations):                   {old:.1} guesses/s");
+        println!(
+            "  SHA-256 compressions/s: {:.3e} ({:.3e} generated 32-bit ops/s at {} ops per compression)",
+            c256,
+            c256 * f64::from(ops256.total()) / 2.0,
+            ops256.total() / 2
+        );
+        println!(
+            "  SHA-1 compressions/s:   {:.3e} ({} ops per compression)",
+            4.0 * n / s1,
+            ops1.total() / 2
+        );
+        if dev.kind() == DeviceKind::CpuEmulation {
+            println!("  note: this is a CPU driver emulating a GPU: not a GPU figure (it shares the cores the CPU kernels use)");
+        }
+    }
+    if devices.is_empty() {
+        println!("no GPU to measure");
+    }
+}

@@ -1,0 +1,129 @@
+//! Dates as people remember them: a full day, a year alone, or a birthday without its year.
+
+use std::fmt;
+
+/// A remembered date. At least the year, or both month and day, are known: `1995-06-17`,
+/// `1995`, `06-17`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HintDate {
+    pub year: Option<u16>,
+    pub month: Option<u8>,
+    pub day: Option<u8>,
+}
+
+/// Oldest and newest year accepted: wide enough for any date that matters to a living person
+/// (and their parents), narrow enough to catch typos like `19955`.
+const MIN_YEAR: u16 = 1000;
+const MAX_YEAR: u16 = 2999;
+
+impl HintDate {
+    /// Parses `YYYY-MM-DD`, `YYYY` or `MM-DD` (month and day may drop their leading zero).
+    /// `None` when it is not one of those or not a real day of the calendar.
+    pub fn parse(text: &str) -> Option<HintDate> {
+        let parts: Vec<&str> = text.trim().split('-').collect();
+        let num = |s: &str, min_len: usize, max_len: usize| -> Option<u16> {
+            if s.len() < min_len || s.len() > max_len || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            s.parse().ok()
+        };
+        let date = match parts.as_slice() {
+            [y] => HintDate {
+                year: Some(num(y, 4, 4)?),
+                month: None,
+                day: None,
+            },
+            [y, m, d] => HintDate {
+                year: Some(num(y, 4, 4)?),
+                month: Some(u8::try_from(num(m, 1, 2)?).ok()?),
+                day: Some(u8::try_from(num(d, 1, 2)?).ok()?),
+            },
+            [m, d] => HintDate {
+                year: None,
+                month: Some(u8::try_from(num(m, 1, 2)?).ok()?),
+                day: Some(u8::try_from(num(d, 1, 2)?).ok()?),
+            },
+            _ => return None,
+        };
+        date.is_valid().then_some(date)
+    }
+
+    fn is_valid(&self) -> bool {
+        if let Some(y) = self.year {
+            if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
+                return false;
+            }
+        }
+        match (self.month, self.day) {
+            (None, None) => self.year.is_some(),
+            (Some(m), Some(d)) => {
+                (1..=12).contains(&m) && d >= 1 && d <= days_in_month(self.year, m)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Days in a month; February has 29 when the year is unknown (a birthday on 02-29 exists).
+fn days_in_month(year: Option<u16>, month: u8) -> u8 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 => match year {
+            Some(y) if !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) => 28,
+            _ => 29,
+        },
+        _ => 31,
+    }
+}
+
+impl fmt::Display for HintDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.year, self.month, self.day) {
+            (Some(y), Some(m), Some(d)) => write!(f, "{y:04}-{m:02}-{d:02}"),
+            (Some(y), _, _) => write!(f, "{y:04}"),
+            (None, Some(m), Some(d)) => write!(f, "{m:02}-{d:02}"),
+            _ => f.write_str("?"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        let d = HintDate::parse("1995-06-17").unwrap();
+        assert_eq!((d.year, d.month, d.day), (Some(1995), Some(6), Some(17)));
+        assert_eq!(HintDate::parse("1995").unwrap().to_string(), "1995");
+        assert_eq!(HintDate::parse("6-7").unwrap().to_string(), "06-07");
+        assert_eq!(
+            HintDate::parse(" 2000-02-29 ").unwrap().to_string(),
+            "2000-02-29"
+        );
+        assert!(HintDate::parse("02-29").is_some());
+    }
+
+    #[test]
+    fn rejects() {
+        for bad in [
+            "",
+            "1995-13-40",
+            "1995-02-29",
+            "1900-02-29",
+            "95",
+            "19955",
+            "1995-06",
+            "06/17/1995",
+            "1995-06-17-01",
+            "-1995",
+            "+995-01-01",
+            "0999",
+            "1995-00-10",
+            "1995-1-0",
+            "a",
+        ] {
+            assert_eq!(HintDate::parse(bad), None, "{bad:?}");
+        }
+    }
+}

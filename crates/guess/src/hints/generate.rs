@@ -1,0 +1,828 @@
+//! The generator: every guess the hints suggest, with a probability-like score, in one global
+//! order.
+//!
+//! Each guess is built in steps (which hint, which spelling, what around it) and its score is
+//! the product of the steps' prior weights ([`super::model`]); a string made in several ways
+//! gets the sum. Common passwords and PINs enter the same ranking with Zipf weights, so the
+//! order is by estimated probability across all generators, not generator by generator.
+//! Everything below a score floor is cut while generating (the weights are sorted, so whole
+//! branches stop at once), which keeps the work bounded whatever the hints file holds.
+
+use std::collections::HashMap;
+
+use super::dates::HintDate;
+use super::model::*;
+use super::Hints;
+
+/// One guess and its score (an estimate of the probability that it is the password).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scored {
+    pub guess: String,
+    pub score: f64,
+}
+
+/// Guesses scoring below this are not generated: past this point a guess is about as likely
+/// as a random entry of the later tiers.
+pub const SCORE_FLOOR: f64 = 5e-8;
+
+/// Most guesses in the hint tier, whatever the hints; the best ones are kept.
+pub const MAX_HINT_TIER: usize = 300_000;
+
+/// How many of the common passwords (all of them) and of the PINs of each length take part in
+/// the ranking; the rest follow in their own tiers. With [`SCORE_FLOOR`] these are about where
+/// the lists' own weights fall to the floor.
+pub const COMMON_IN_TIER: usize = usize::MAX;
+pub const PINS_IN_TIER: usize = 10_000;
+
+/// Words that are paired with each other (the first ones listed).
+pub const MAX_PAIR_WORDS: usize = 100;
+
+/// Scores summed per distinct guess.
+struct Acc {
+    map: HashMap<String, f64>,
+}
+
+impl Acc {
+    fn add(&mut self, guess: String, score: f64) {
+        if score < SCORE_FLOOR || guess.is_empty() || guess.len() > crate::MAX_LEN {
+            return;
+        }
+        *self.map.entry(guess).or_insert(0.0) += score;
+    }
+}
+
+/// Weighted strings with duplicates summed, in first-seen order (deterministic), sorted by
+/// weight (highest first, ties by first-seen order) so loops over them can stop at the floor.
+#[derive(Default)]
+struct Table {
+    items: Vec<(String, f64)>,
+    index: HashMap<String, usize>,
+}
+
+impl Table {
+    fn add(&mut self, s: String, w: f64) {
+        if w <= 0.0 {
+            return;
+        }
+        match self.index.get(&s) {
+            Some(&i) => self.items[i].1 += w,
+            None => {
+                self.index.insert(s.clone(), self.items.len());
+                self.items.push((s, w));
+            }
+        }
+    }
+
+    /// Scales so the weights sum to `total`.
+    fn normalised(mut self, total: f64) -> Table {
+        let sum: f64 = self.items.iter().map(|(_, w)| w).sum();
+        if sum > 0.0 {
+            for (_, w) in &mut self.items {
+                *w *= total / sum;
+            }
+        }
+        self
+    }
+
+    fn sorted(mut self) -> Vec<(String, f64)> {
+        // A stable sort keeps first-seen order among equal weights.
+        self.items.sort_by(|a, b| b.1.total_cmp(&a.1));
+        self.items
+    }
+}
+
+/// An affix: text before and after a word, with its weight.
+struct Affix {
+    prefix: String,
+    suffix: String,
+    weight: f64,
+}
+
+/// A ranked list (most likely first) that takes part in the ranking: its first entries, and
+/// the length of the whole list (its Zipf weights are normalised over all of it).
+#[derive(Clone, Copy, Debug)]
+pub struct RankedList<'a> {
+    pub top: &'a [String],
+    pub full_len: usize,
+}
+
+/// Ranks every guess the hints suggest, mixed with the given common passwords and PINs (4 and
+/// 6 digits, sharing the PIN weight equally). Highest score first; equal scores in byte order,
+/// so the result is the same on every run. Empty hints give the common passwords and PINs
+/// alone, interleaved by likelihood.
+pub fn rank(
+    hints: &Hints,
+    common: RankedList,
+    pins_4: RankedList,
+    pins_6: RankedList,
+) -> Vec<Scored> {
+    let words = normalised_words(hints);
+    // Pairs among the first MAX_PAIR_WORDS words only: past that, each pair's share is too
+    // small to reach the floor anyway, and the number of pairs grows with the square.
+    let pair_words = words.len().min(MAX_PAIR_WORDS);
+    let n_pairs = pair_words * pair_words.saturating_sub(1);
+    let digits_present = !hints.dates.is_empty() || !hints.numbers.is_empty();
+
+    // Share of each kind of origin, over the kinds this hints file has.
+    let kinds = [
+        (!words.is_empty(), KIND_WORD),
+        (n_pairs > 0, KIND_PAIR),
+        (!hints.passwords.is_empty(), KIND_PASSWORD),
+        (digits_present, KIND_DIGITS),
+        (true, KIND_COMMON),
+        (true, KIND_PIN),
+    ];
+    let total: f64 = kinds.iter().filter(|k| k.0).map(|k| k.1).sum();
+    let share = |k: f64| k / total;
+
+    let hint_digits = hint_digit_pool(hints);
+    let word_affixes = affix_table(&hint_digits, AFFIX_NONE);
+    let pair_affixes = affix_table(&hint_digits, PAIR_AFFIX_NONE);
+
+    let mut acc = Acc {
+        map: HashMap::new(),
+    };
+
+    // Single words and phrases, and the letters of each old password taken as a word.
+    let mut word_list: Vec<(Vec<String>, String, f64)> = Vec::new();
+    for (tokens, typed) in &words {
+        word_list.push((
+            tokens.clone(),
+            typed.clone(),
+            share(KIND_WORD) / words.len() as f64,
+        ));
+    }
+    for pw in &hints.passwords {
+        let stem = split_tail(pw).0;
+        let tokens: Vec<String> = stem.split_whitespace().map(str::to_lowercase).collect();
+        if stem.chars().filter(|c| c.is_alphabetic()).count() >= 2 {
+            word_list.push((
+                tokens,
+                stem.to_string(),
+                share(KIND_PASSWORD) * PASSWORD_STEM_SHARE / hints.passwords.len() as f64,
+            ));
+        }
+    }
+    for (tokens, typed, weight) in &word_list {
+        for (form, wf) in word_forms(tokens, typed) {
+            decorate(&mut acc, &form, weight * wf, &word_affixes);
+        }
+    }
+    for (tokens, _) in &words {
+        let w = share(KIND_WORD) / words.len() as f64 * WORD_DOUBLED;
+        let best_affix = pair_affixes.first().map_or(0.0, |a| a.weight);
+        for (form, wf) in pair_forms(tokens, tokens, SCORE_FLOOR / (w * best_affix)) {
+            decorate(&mut acc, &form, w * wf, &pair_affixes);
+        }
+    }
+
+    // Two different words run together, in both orders.
+    if n_pairs > 0 {
+        // Each unordered pair an equal share, split between its two orders.
+        let per_pair = share(KIND_PAIR) / (n_pairs as f64 / 2.0);
+        let best_case = PAIR_CASES.iter().copied().fold(0.0, f64::max);
+        let best_join = PAIR_JOINERS.iter().map(|j| j.1).fold(0.0, f64::max);
+        let best_affix = pair_affixes.first().map_or(0.0, |a| a.weight);
+        for (i, a) in words[..pair_words].iter().enumerate() {
+            for (j, b) in words[..pair_words].iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                let order = if i < j {
+                    PAIR_GIVEN_ORDER
+                } else {
+                    PAIR_REVERSED
+                };
+                let w = per_pair * order;
+                if w * best_case * best_join * best_affix < SCORE_FLOOR {
+                    continue;
+                }
+                for (form, wf) in pair_forms(&a.0, &b.0, SCORE_FLOOR / (w * best_affix)) {
+                    decorate(&mut acc, &form, w * wf, &pair_affixes);
+                }
+            }
+        }
+    }
+
+    // Dates and numbers typed alone: a passcode, a birthday; two of them one after the other.
+    if digits_present {
+        let items = (hints.dates.len() + hints.numbers.len()) as f64;
+        let w = share(KIND_DIGITS) * (1.0 - DIGITS_COMBINED) / items;
+        for d in &hints.dates {
+            for (s, ws) in date_fragments(d, false).items {
+                acc.add(s, w * ws);
+            }
+        }
+        for n in &hints.numbers {
+            acc.add(n.clone(), w * (1.0 - NUMBER_DOUBLED));
+            if n.len() <= 3 {
+                acc.add(n.repeat(2), w * NUMBER_DOUBLED);
+            }
+        }
+        let pools = item_digit_pools(hints);
+        if pools.len() > 1 {
+            let pairs = (pools.len() * (pools.len() - 1)) as f64;
+            let w = share(KIND_DIGITS) * DIGITS_COMBINED / pairs;
+            for (i, a) in pools.iter().enumerate() {
+                for (j, b) in pools.iter().enumerate() {
+                    if i == j {
+                        continue;
+                    }
+                    for (x, wx) in a {
+                        if w * wx * b[0].1 < SCORE_FLOOR {
+                            break;
+                        }
+                        for (y, wy) in b {
+                            if w * wx * wy < SCORE_FLOOR {
+                                break;
+                            }
+                            acc.add(format!("{x}{y}"), w * wx * wy);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Old passwords and their edits.
+    for pw in &hints.passwords {
+        let w = share(KIND_PASSWORD) * (1.0 - PASSWORD_STEM_SHARE) / hints.passwords.len() as f64;
+        password_edits(&mut acc, pw, w, &hint_digits);
+    }
+
+    // The common passwords and PINs, most popular first: Zipf weights normalised over the
+    // whole list, so their share matches their kind's prior.
+    zipf(&mut acc, common, share(KIND_COMMON));
+    zipf(&mut acc, pins_4, share(KIND_PIN) * PIN_4_SHARE);
+    zipf(&mut acc, pins_6, share(KIND_PIN) * (1.0 - PIN_4_SHARE));
+
+    let mut out: Vec<Scored> = acc
+        .map
+        .into_iter()
+        .map(|(guess, score)| Scored { guess, score })
+        .collect();
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.guess.as_bytes().cmp(b.guess.as_bytes()))
+    });
+    out.truncate(MAX_HINT_TIER);
+    out
+}
+
+/// Adds the entries of a ranked list with weight `share / r^ZIPF`, normalised over the whole
+/// list.
+fn zipf(acc: &mut Acc, list: RankedList, share: f64) {
+    let len = list.full_len.max(list.top.len());
+    let harmonic: f64 = (1..=len).map(|r| (r as f64).powf(-ZIPF)).sum();
+    for (r, s) in list.top.iter().enumerate() {
+        acc.add(s.clone(), share * ((r + 1) as f64).powf(-ZIPF) / harmonic);
+    }
+}
+
+/// Words as lower-case tokens plus the spelling typed, duplicates (ignoring case) dropped.
+fn normalised_words(hints: &Hints) -> Vec<(Vec<String>, String)> {
+    let mut out: Vec<(Vec<String>, String)> = Vec::new();
+    for w in &hints.words {
+        let tokens: Vec<String> = w.split_whitespace().map(str::to_lowercase).collect();
+        if tokens.is_empty() || out.iter().any(|(t, _)| *t == tokens) {
+            continue;
+        }
+        out.push((tokens, w.clone()));
+    }
+    out
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// What Caps Lock does to what was meant: every letter's case swapped.
+fn swap_case(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| -> Vec<char> {
+            if c.is_uppercase() {
+                c.to_lowercase().collect()
+            } else if c.is_lowercase() {
+                c.to_uppercase().collect()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// Spellings of one word or phrase: case, joiner (for phrases), letter-for-digit swaps.
+fn word_forms(tokens: &[String], typed: &str) -> Vec<(String, f64)> {
+    let mut cased = Table::default();
+    let joiners: &[(&str, f64)] = if tokens.len() > 1 {
+        &PHRASE_JOINERS
+    } else {
+        &[("", 1.0)]
+    };
+    for &(j, wj) in joiners {
+        let lower = tokens.join(j);
+        let capital: String = tokens
+            .iter()
+            .map(|t| capitalise(t))
+            .collect::<Vec<_>>()
+            .join(j);
+        cased.add(lower.clone(), wj * CASE_LOWER);
+        cased.add(capital.clone(), wj * CASE_CAPITAL);
+        if tokens.len() > 1 {
+            cased.add(capitalise(&lower), wj * CASE_CAPITAL_FIRST_ONLY);
+        }
+        cased.add(lower.to_uppercase(), wj * CASE_UPPER);
+        cased.add(swap_case(&capital), wj * CASE_INVERTED);
+        // The hint's own spelling, when it says something the rules above do not.
+        let typed_joined = typed.split_whitespace().collect::<Vec<_>>().join(j);
+        if typed_joined != lower && typed_joined != capital {
+            cased.add(typed_joined, wj * CASE_AS_TYPED);
+        }
+    }
+    let mut forms = Table::default();
+    for (form, w) in cased.items {
+        for (v, wl) in leet_variants(&form) {
+            forms.add(v, w * wl);
+        }
+    }
+    forms.sorted()
+}
+
+/// `s` and its letter-for-digit spellings, with weights that sum to 1.
+fn leet_variants(s: &str) -> Vec<(String, f64)> {
+    let lower = s.to_lowercase();
+    // The kinds of letter present, each with its options (None: left alone).
+    let mut kinds: Vec<(char, Vec<(Option<char>, f64)>)> = Vec::new();
+    for (letter, swaps) in LEET_KINDS {
+        if lower.contains(letter) {
+            let swapped: f64 = swaps.iter().map(|x| x.1).sum();
+            let mut options = vec![(None, 1.0 - swapped)];
+            options.extend(swaps.iter().map(|&(to, p)| (Some(to), p)));
+            kinds.push((letter, options));
+        }
+    }
+    if kinds.is_empty() {
+        return vec![(s.to_string(), 1.0)];
+    }
+    // Every combination of options, most likely first as found; drop the unlikely ones.
+    let none: f64 = kinds.iter().map(|(_, o)| o[0].1).product();
+    let mut combos: Vec<(Vec<(char, char)>, f64)> = vec![(Vec::new(), 1.0)];
+    for (letter, options) in &kinds {
+        let mut next = Vec::new();
+        for (swaps, p) in &combos {
+            for &(to, q) in options {
+                let mut swaps = swaps.clone();
+                if let Some(to) = to {
+                    swaps.push((*letter, to));
+                }
+                next.push((swaps, p * q));
+            }
+        }
+        combos = next;
+    }
+    let mut out = vec![(s.to_string(), 1.0 - LEET_SHARE)];
+    for (swaps, p) in combos {
+        let p = p / (1.0 - none);
+        if swaps.is_empty() || p < LEET_MIN {
+            continue;
+        }
+        let v: String = s
+            .chars()
+            .map(|c| {
+                let lc = c.to_lowercase().next().unwrap_or(c);
+                swaps
+                    .iter()
+                    .find(|(from, _)| *from == lc)
+                    .map_or(c, |&(_, to)| to)
+            })
+            .collect();
+        out.push((v, LEET_SHARE * p));
+    }
+    out
+}
+
+/// Spellings of two words run together (case pattern × joiner) whose weight is at least
+/// `min_weight`; only those strings are built, so a pair with no chance costs nothing.
+fn pair_forms(a: &[String], b: &[String], min_weight: f64) -> Vec<(String, f64)> {
+    let lower_a = a.concat();
+    let lower_b = b.concat();
+    let cap = |t: &[String]| t.iter().map(|x| capitalise(x)).collect::<String>();
+    let (cap_a, cap_b) = (cap(a), cap(b));
+    let mut t = Table::default();
+    for &(j, wj) in &PAIR_JOINERS {
+        for (case, wc) in PAIR_CASES.into_iter().enumerate() {
+            if wj * wc < min_weight {
+                continue;
+            }
+            let s = match case {
+                0 => format!("{lower_a}{j}{lower_b}"),
+                1 => format!("{cap_a}{j}{cap_b}"),
+                2 => format!("{cap_a}{j}{lower_b}"),
+                3 => format!("{lower_a}{j}{lower_b}").to_uppercase(),
+                4 => swap_case(&format!("{cap_a}{j}{cap_b}")),
+                _ => format!("{lower_a}{j}{cap_b}"),
+            };
+            t.add(s, wj * wc);
+        }
+    }
+    t.sorted()
+}
+
+/// Adds `form` with every affix whose weight keeps it above the floor.
+fn decorate(acc: &mut Acc, form: &str, weight: f64, affixes: &[Affix]) {
+    for a in affixes {
+        let w = weight * a.weight;
+        if w < SCORE_FLOOR {
+            break; // sorted: the rest are smaller
+        }
+        acc.add(format!("{}{form}{}", a.prefix, a.suffix), w);
+    }
+}
+
+/// Every affix, with weights summing to 1 and `none` for the bare word; sorted.
+fn affix_table(hint_digits: &[(String, f64)], none: f64) -> Vec<Affix> {
+    let generic = {
+        let mut t = Table::default();
+        for (s, w) in generic_digits() {
+            t.add(s, w);
+        }
+        t.normalised(1.0).sorted()
+    };
+    let symbols = {
+        let mut t = Table::default();
+        for (s, w) in SYMBOLS {
+            t.add(s.to_string(), w);
+        }
+        t.normalised(1.0).sorted()
+    };
+    let has_hints = !hint_digits.is_empty();
+    // Without digits in the hints their shares go to the generic endings.
+    let (hint_suffix, generic_suffix) = if has_hints {
+        (AFFIX_HINT_DIGITS, AFFIX_GENERIC_DIGITS)
+    } else {
+        (0.0, AFFIX_HINT_DIGITS + AFFIX_GENERIC_DIGITS)
+    };
+    let (hint_prefix, generic_prefix) = if has_hints {
+        (AFFIX_HINT_PREFIX, AFFIX_GENERIC_PREFIX)
+    } else {
+        (0.0, AFFIX_HINT_PREFIX + AFFIX_GENERIC_PREFIX)
+    };
+    let from_hints = if has_hints {
+        DIGITS_SYMBOL_FROM_HINTS
+    } else {
+        0.0
+    };
+    let others = 1.0 - AFFIX_NONE;
+    let scale = (1.0 - none) / others;
+
+    // (prefix, suffix) -> weight, summed.
+    let mut t = Table::default();
+    let key = |p: &str, s: &str| format!("{p}\u{0}{s}");
+    t.add(key("", ""), none);
+    for (pool, share) in [(hint_digits, hint_suffix), (&generic[..], generic_suffix)] {
+        for (d, w) in pool {
+            t.add(key("", d), scale * share * w);
+        }
+    }
+    for (pool, share) in [(hint_digits, hint_prefix), (&generic[..], generic_prefix)] {
+        for (d, w) in pool {
+            t.add(key(d, ""), scale * share * w);
+        }
+    }
+    for (s, w) in &symbols {
+        t.add(key("", s), scale * AFFIX_SYMBOL * w);
+        t.add(key(s, ""), scale * AFFIX_SYMBOL_PREFIX * w);
+    }
+    // Digits then a symbol ("luna1995!"), and a separator then digits ("luna_1995").
+    let sep_from_hints = if has_hints { 0.7 } else { 0.0 };
+    let pools = [
+        (hint_digits, from_hints, sep_from_hints),
+        (&generic[..], 1.0 - from_hints, 1.0 - sep_from_hints),
+    ];
+    for (pool, sym_share, sep_share) in pools {
+        for (d, wd) in pool {
+            for (s, ws) in &symbols {
+                t.add(
+                    key("", &format!("{d}{s}")),
+                    scale * AFFIX_DIGITS_SYMBOL * sym_share * wd * ws,
+                );
+            }
+            for &(sep, wsep) in &DIGIT_SEPARATORS {
+                t.add(
+                    key("", &format!("{sep}{d}")),
+                    scale * AFFIX_SEPARATED_DIGITS * sep_share * wd * wsep,
+                );
+            }
+        }
+    }
+    t.sorted()
+        .into_iter()
+        .map(|(k, weight)| {
+            let (prefix, suffix) = k.split_once('\u{0}').unwrap_or(("", ""));
+            Affix {
+                prefix: prefix.to_string(),
+                suffix: suffix.to_string(),
+                weight,
+            }
+        })
+        .collect()
+}
+
+/// The hints' own digits as word endings (years, date fragments, numbers), weights summing
+/// to 1, each date or number an equal share.
+fn hint_digit_pool(hints: &Hints) -> Vec<(String, f64)> {
+    let pools = item_digit_pools(hints);
+    let mut t = Table::default();
+    let each = 1.0 / pools.len().max(1) as f64;
+    for pool in pools {
+        for (s, w) in pool {
+            t.add(s, each * w);
+        }
+    }
+    t.sorted()
+}
+
+/// For each date and each number, its digit forms as a word ending, weights summing to 1,
+/// sorted (never empty).
+fn item_digit_pools(hints: &Hints) -> Vec<Vec<(String, f64)>> {
+    let mut out = Vec::new();
+    for d in &hints.dates {
+        out.push(date_fragments(d, true).sorted());
+    }
+    for n in &hints.numbers {
+        let year_like = n.len() == 4 && (n.starts_with("19") || n.starts_with("20"));
+        if year_like {
+            out.push(vec![(n.clone(), 0.7), (n[2..].to_string(), 0.3)]);
+        } else {
+            out.push(vec![(n.clone(), 1.0)]);
+        }
+    }
+    out
+}
+
+/// The fragments of a date in the usual formats, weights summing to 1: as a word ending
+/// (`after_word`) or typed alone.
+fn date_fragments(d: &HintDate, after_word: bool) -> Table {
+    let table: &[(&str, f64, f64)] = match (d.year, d.month, d.day) {
+        (Some(_), Some(_), Some(_)) => &DATE_FULL,
+        (Some(_), _, _) => &DATE_YEAR,
+        _ => &DATE_DAY,
+    };
+    let mut t = Table::default();
+    for &(format, w_word, w_alone) in table {
+        let w = if after_word { w_word } else { w_alone };
+        if let Some(s) = format_date(d, format) {
+            t.add(s, w);
+        }
+    }
+    t.normalised(1.0)
+}
+
+/// Writes a date in a format made of the tokens YYYY, YY, MM, DD, M, D; anything else is
+/// copied as it is. `None` when the date lacks a part the format needs.
+fn format_date(d: &HintDate, format: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = format;
+    while let Some(c) = rest.chars().next() {
+        let (piece, len) = if rest.starts_with("YYYY") {
+            (format!("{:04}", d.year?), 4)
+        } else if rest.starts_with("YY") {
+            (format!("{:02}", d.year? % 100), 2)
+        } else if rest.starts_with("MM") {
+            (format!("{:02}", d.month?), 2)
+        } else if rest.starts_with("DD") {
+            (format!("{:02}", d.day?), 2)
+        } else if c == 'M' {
+            (d.month?.to_string(), 1)
+        } else if c == 'D' {
+            (d.day?.to_string(), 1)
+        } else {
+            (c.to_string(), c.len_utf8())
+        };
+        out.push_str(&piece);
+        rest = &rest[len..];
+    }
+    Some(out)
+}
+
+/// Splits a password into (stem, trailing digits, trailing symbols): "Rainbow7!" ->
+/// ("Rainbow", "7", "!").
+fn split_tail(pw: &str) -> (&str, &str, &str) {
+    let sym_start = pw
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| !c.is_alphanumeric())
+        .last()
+        .map_or(pw.len(), |(i, _)| i);
+    let body = &pw[..sym_start];
+    let digit_start = body
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_digit())
+        .last()
+        .map_or(body.len(), |(i, _)| i);
+    (&body[..digit_start], &body[digit_start..], &pw[sym_start..])
+}
+
+/// The edits people make to an old password: a new number or year at the end, a symbol added
+/// or dropped, a digit added or dropped, another case, Caps Lock; each with its weight, and
+/// combined (a new year and a "!" is one guess).
+fn password_edits(acc: &mut Acc, pw: &str, weight: f64, hint_digits: &[(String, f64)]) {
+    let (stem, digits, symbols) = split_tail(pw);
+
+    // The digit ending.
+    let mut d = Table::default();
+    d.add(digits.to_string(), PW_DIGITS_KEEP);
+    let append_share;
+    if digits.is_empty() {
+        append_share = PW_DIGITS_APPEND + PW_DIGITS_STEP;
+    } else {
+        append_share = PW_DIGITS_APPEND * PW_APPEND_WHEN_DIGITS;
+        for (s, w) in digit_steps(digits) {
+            d.add(s, PW_DIGITS_STEP * w);
+        }
+        d.add(digits[..digits.len() - 1].to_string(), PW_DIGITS_DROP_LAST);
+        d.add(String::new(), PW_DIGITS_DROP_ALL);
+    }
+    let plain = 1.0 - PW_APPEND_HINT - PW_APPEND_RECENT_YEAR;
+    let sum: f64 = PW_APPEND_DIGITS.iter().map(|a| a.1).sum();
+    for (s, w) in PW_APPEND_DIGITS {
+        d.add(format!("{digits}{s}"), append_share * plain * w / sum);
+    }
+    for (s, w) in hint_digits {
+        d.add(format!("{digits}{s}"), append_share * PW_APPEND_HINT * w);
+    }
+    let recent: Vec<i32> = (RECENT_YEAR - 6..=RECENT_YEAR + 1).collect();
+    for y in &recent {
+        d.add(
+            format!("{digits}{y}"),
+            append_share * PW_APPEND_RECENT_YEAR / recent.len() as f64,
+        );
+    }
+    let d = d.sorted();
+
+    // The symbol ending.
+    let mut s = Table::default();
+    s.add(symbols.to_string(), PW_SYMBOL_KEEP);
+    let sym_sum: f64 = SYMBOLS.iter().map(|x| x.1).sum();
+    for (x, w) in SYMBOLS {
+        s.add(format!("{symbols}{x}"), PW_SYMBOL_APPEND * w / sym_sum);
+        if !symbols.is_empty() && x != symbols {
+            s.add(x.to_string(), PW_SYMBOL_REPLACE * w / sym_sum);
+        }
+    }
+    if !symbols.is_empty() {
+        s.add(String::new(), PW_SYMBOL_DROP);
+    }
+    let s = s.sorted();
+
+    // The stem, with or without letter-for-digit swaps.
+    let stems: Vec<(String, f64)> = leet_variants(stem)
+        .into_iter()
+        .map(|(v, w)| {
+            if v == stem {
+                (v, 1.0 - PW_LEET)
+            } else {
+                (v, PW_LEET * w / LEET_SHARE)
+            }
+        })
+        .collect();
+
+    let best_s = s.first().map_or(0.0, |x| x.1);
+    let best_case = PW_CASES.iter().copied().fold(0.0, f64::max);
+    for (st, w_st) in &stems {
+        for (dg, w_d) in &d {
+            let w1 = weight * w_st * w_d;
+            if w1 * best_s * best_case < SCORE_FLOOR {
+                break;
+            }
+            for (sy, w_s) in &s {
+                let w2 = w1 * w_s;
+                if w2 * best_case < SCORE_FLOOR {
+                    break;
+                }
+                let typed = format!("{st}{dg}{sy}");
+                let cases = [
+                    typed.clone(),
+                    typed.to_lowercase(),
+                    capitalise(&typed),
+                    typed.to_uppercase(),
+                    swap_case(&typed),
+                    toggle_first(&typed),
+                ];
+                // The same string from two case rules is one guess with both weights.
+                let mut seen: Vec<(String, f64)> = Vec::with_capacity(6);
+                for (c, wc) in cases.into_iter().zip(PW_CASES) {
+                    match seen.iter_mut().find(|(x, _)| *x == c) {
+                        Some(e) => e.1 += wc,
+                        None => seen.push((c, wc)),
+                    }
+                }
+                for (c, wc) in seen {
+                    acc.add(c, w2 * wc);
+                }
+            }
+        }
+    }
+}
+
+fn toggle_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => swap_case(&first.to_string()) + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Next/previous versions of a digit ending: years move by years, other numbers count; the
+/// width of a zero-padded number is kept ("07" -> "08").
+fn digit_steps(digits: &str) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    if digits.len() == 4 {
+        if let Ok(y) = digits.parse::<i32>() {
+            if (1900..=2099).contains(&y) {
+                let sum: f64 = YEAR_STEPS.iter().map(|s| s.1).sum();
+                for (k, w) in YEAR_STEPS {
+                    out.push(((y + k).to_string(), w / sum));
+                }
+                return out;
+            }
+        }
+    }
+    let Ok(n) = digits.parse::<i64>() else {
+        return out; // too long to count with
+    };
+    let width = if digits.starts_with('0') {
+        digits.len()
+    } else {
+        0
+    };
+    let sum: f64 = NUMBER_STEPS.iter().map(|s| s.1).sum();
+    for (k, w) in NUMBER_STEPS {
+        let m = n + k;
+        if m >= 0 {
+            out.push((format!("{m:0width$}"), w / sum));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tails() {
+        assert_eq!(split_tail("Rainbow7!"), ("Rainbow", "7", "!"));
+        assert_eq!(split_tail("Winter2018"), ("Winter", "2018", ""));
+        assert_eq!(split_tail("letmein"), ("letmein", "", ""));
+        assert_eq!(split_tail("1234"), ("", "1234", ""));
+        assert_eq!(split_tail("!!"), ("", "", "!!"));
+        assert_eq!(split_tail("é9€"), ("é", "9", "€"));
+    }
+
+    #[test]
+    fn steps() {
+        let s = digit_steps("9");
+        assert_eq!(s[0].0, "10");
+        let s = digit_steps("07");
+        assert_eq!(s[0].0, "08");
+        let s = digit_steps("2018");
+        assert_eq!(s[0].0, "2019");
+        assert!(s.iter().any(|(x, _)| x == "2020"));
+    }
+
+    #[test]
+    fn date_formats() {
+        let d = HintDate::parse("1988-03-09").unwrap();
+        assert_eq!(format_date(&d, "DDMMYY").unwrap(), "090388");
+        assert_eq!(format_date(&d, "MDYY").unwrap(), "3988");
+        assert_eq!(format_date(&d, "YYYYMMDD").unwrap(), "19880309");
+        assert_eq!(format_date(&d, "DD.MM.YYYY").unwrap(), "09.03.1988");
+        let y = HintDate::parse("2012").unwrap();
+        assert_eq!(format_date(&y, "DDMM"), None);
+    }
+
+    #[test]
+    fn leet() {
+        let v = leet_variants("pepper");
+        assert!(v.iter().any(|(s, _)| s == "p3pp3r"));
+        let total: f64 = v.iter().map(|(_, w)| w).sum();
+        assert!(total <= 1.0 + 1e-9);
+        let v = leet_variants("sophie");
+        assert!(v.iter().any(|(s, _)| s == "s0ph1e"));
+        assert!(v.iter().any(|(s, _)| s == "$0ph13"));
+        assert_eq!(leet_variants("xyz").len(), 1);
+    }
+
+    #[test]
+    fn caps_lock() {
+        assert_eq!(swap_case("Shadow1"), "sHADOW1");
+        assert_eq!(toggle_first("shadow"), "Shadow");
+    }
+}

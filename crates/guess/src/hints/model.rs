@@ -1,0 +1,339 @@
+//! The prior weights of the hint model: how likely each way of turning a remembered thing into
+//! a password is. A guess's score is the product of the weights of the steps that make it,
+//! summed over every way of making it (so two derivations of the same string add up, as
+//! probabilities of disjoint events do).
+//!
+//! The numbers are rough shares taken from published studies of how people build passwords
+//! from personal information (names + years, capitalised first letter, "1" and "!" as the
+//! favourite endings, birthdays as PINs) and tuned on the patterns, never the words, of the
+//! development scenarios. Within a table the weights are relative; tables are normalised
+//! where they are used.
+
+/// Share of the whole hint tier for each kind of origin, before normalising over the kinds a
+/// hints file actually has. Old passwords are the strongest hint (people reuse and edit them);
+/// words next; dates/numbers typed alone (a passcode or a birthday) are common on phones;
+/// common passwords and PINs are mixed in at low weight because the owner may not have used
+/// anything personal at all.
+pub const KIND_WORD: f64 = 0.40;
+pub const KIND_PAIR: f64 = 0.12;
+pub const KIND_PASSWORD: f64 = 0.45;
+pub const KIND_DIGITS: f64 = 0.15;
+pub const KIND_COMMON: f64 = 0.10;
+pub const KIND_PIN: f64 = 0.05;
+
+/// A word typed twice ("lunaluna"), as a share of the word.
+pub const WORD_DOUBLED: f64 = 0.01;
+
+/// Of the digits typed alone, the share of two remembered numbers or dates typed one after the
+/// other ("0714", "141995"); and of a short number typed twice ("1414").
+pub const DIGITS_COMBINED: f64 = 0.08;
+pub const NUMBER_DOUBLED: f64 = 0.05;
+
+/// Of an old password's share, how much goes to its letters treated as a word (a new ending on
+/// the same stem: "rainbow7" -> "Rainbow2024!").
+pub const PASSWORD_STEM_SHARE: f64 = 0.15;
+
+/// Order of a pair as listed (first name before surname) against the reverse.
+pub const PAIR_GIVEN_ORDER: f64 = 0.6;
+pub const PAIR_REVERSED: f64 = 0.4;
+
+/// Case of a word. `as_typed` is added on top when the hint's own spelling differs from all
+/// of these (a hint written "McDonald" or "iPhone" says how it is spelled).
+pub const CASE_LOWER: f64 = 0.42;
+pub const CASE_CAPITAL: f64 = 0.36;
+/// A phrase with only its first word capitalised: "Newyork".
+pub const CASE_CAPITAL_FIRST_ONLY: f64 = 0.06;
+pub const CASE_UPPER: f64 = 0.07;
+/// Capitalised while Caps Lock was on: "lUNA".
+pub const CASE_INVERTED: f64 = 0.03;
+pub const CASE_AS_TYPED: f64 = 0.15;
+
+/// Case of two words run together: lower-lower, Cap-Cap, Cap-lower, UPPER, Caps Lock, camel.
+pub const PAIR_CASES: [f64; 6] = [0.45, 0.33, 0.10, 0.06, 0.03, 0.03];
+
+/// What joins the words of a phrase ("new york").
+pub const PHRASE_JOINERS: [(&str, f64); 5] = [
+    ("", 0.70),
+    (" ", 0.10),
+    ("_", 0.06),
+    ("-", 0.04),
+    (".", 0.04),
+];
+
+/// What joins two separate words ("toby" + "smith").
+pub const PAIR_JOINERS: [(&str, f64); 8] = [
+    ("", 0.62),
+    ("&", 0.06),
+    ("_", 0.06),
+    (" ", 0.06),
+    ("and", 0.05),
+    (".", 0.04),
+    ("-", 0.04),
+    ("+", 0.02),
+];
+
+/// Share of letter-for-digit swaps ("p3pp3r") among all spellings of a word.
+pub const LEET_SHARE: f64 = 0.06;
+
+/// Given that a word is spelled with swaps, each kind of letter is swapped independently with
+/// these chances (the rest of each row: left alone). Several kinds at once ("s0ph1e") are as
+/// possible as one; the outcome "nothing swapped" is excluded and the rest renormalised.
+pub const LEET_KINDS: [(char, &[(char, f64)]); 9] = [
+    ('a', &[('4', 0.35), ('@', 0.40)]),
+    ('e', &[('3', 0.80)]),
+    ('i', &[('1', 0.60), ('!', 0.10)]),
+    ('o', &[('0', 0.80)]),
+    ('s', &[('5', 0.35), ('$', 0.35)]),
+    ('t', &[('7', 0.40)]),
+    ('l', &[('1', 0.25)]),
+    ('g', &[('9', 0.15)]),
+    ('b', &[('8', 0.10)]),
+];
+
+/// Swapped spellings less likely than this (given swaps at all) are not tried.
+pub const LEET_MIN: f64 = 0.002;
+
+/// What is put around a word, as shares of all its spellings.
+pub const AFFIX_NONE: f64 = 0.28;
+/// A number or date fragment from the hints after the word: "luna1995".
+pub const AFFIX_HINT_DIGITS: f64 = 0.28;
+/// A popular ending not from the hints: "luna1", "luna123", "luna2019".
+pub const AFFIX_GENERIC_DIGITS: f64 = 0.20;
+pub const AFFIX_SYMBOL: f64 = 0.08;
+/// Digits then a symbol: "luna1995!".
+pub const AFFIX_DIGITS_SYMBOL: f64 = 0.07;
+/// A separator, then digits: "luna_1995", "luna@14".
+pub const AFFIX_SEPARATED_DIGITS: f64 = 0.025;
+pub const AFFIX_HINT_PREFIX: f64 = 0.03;
+pub const AFFIX_GENERIC_PREFIX: f64 = 0.01;
+pub const AFFIX_SYMBOL_PREFIX: f64 = 0.005;
+
+/// For two words run together, how much more often they stand with nothing around them.
+pub const PAIR_AFFIX_NONE: f64 = 0.55;
+
+/// Of the "digits then symbol" endings, how many use the hints' digits.
+pub const DIGITS_SYMBOL_FROM_HINTS: f64 = 0.6;
+
+/// Separators between a word and its digits.
+pub const DIGIT_SEPARATORS: [(&str, f64); 6] = [
+    ("_", 0.30),
+    (".", 0.20),
+    ("@", 0.20),
+    ("-", 0.15),
+    (" ", 0.10),
+    ("#", 0.05),
+];
+
+/// Endings made of symbols, by popularity ("!" dominates).
+pub const SYMBOLS: [(&str, f64); 18] = [
+    ("!", 50.0),
+    ("@", 8.0),
+    ("#", 7.0),
+    (".", 6.0),
+    ("?", 5.0),
+    ("$", 5.0),
+    ("*", 5.0),
+    ("!!", 5.0),
+    ("_", 2.0),
+    ("-", 2.0),
+    ("!!!", 2.0),
+    ("&", 1.0),
+    ("%", 1.0),
+    ("+", 1.0),
+    ("~", 0.5),
+    (")", 0.5),
+    ("=", 0.5),
+    ("^", 0.5),
+];
+
+/// Popular digit endings that do not come from the hints, by popularity. Two-digit numbers
+/// and years are added by [`generic_digits`].
+const GENERIC_DIGITS: [(&str, f64); 29] = [
+    ("1", 30.0),
+    ("123", 12.0),
+    ("2", 6.0),
+    ("12", 5.0),
+    ("1234", 4.0),
+    ("3", 3.0),
+    ("7", 3.0),
+    ("11", 2.0),
+    ("13", 2.0),
+    ("01", 2.0),
+    ("12345", 2.0),
+    ("22", 1.5),
+    ("69", 1.5),
+    ("21", 1.5),
+    ("23", 1.5),
+    ("10", 1.5),
+    ("5", 1.5),
+    ("4", 1.2),
+    ("8", 1.2),
+    ("9", 1.2),
+    ("0", 1.2),
+    ("6", 1.2),
+    ("99", 1.2),
+    ("00", 1.2),
+    ("123456", 1.0),
+    ("007", 0.6),
+    ("321", 0.6),
+    ("111", 0.6),
+    ("777", 0.6),
+];
+
+/// The year passwords are being guessed in, roughly: recent years weigh more as endings. A
+/// constant, not the clock, so the stream is the same on every run and machine.
+pub const RECENT_YEAR: i32 = 2025;
+
+/// Generic digit endings with relative weights: the table above, every other two-digit
+/// number, and the years people put at the end (birth years and recent years).
+pub fn generic_digits() -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = GENERIC_DIGITS
+        .iter()
+        .map(|&(s, w)| (s.to_string(), w))
+        .collect();
+    for n in 0..100 {
+        let s = format!("{n:02}");
+        if !out.iter().any(|(t, _)| *t == s) {
+            out.push((s, 0.25));
+        }
+    }
+    for y in 1940..=RECENT_YEAR + 1 {
+        let w = if y >= 2000 {
+            0.8
+        } else if y >= 1960 {
+            0.4
+        } else {
+            0.1
+        };
+        out.push((y.to_string(), w));
+    }
+    out
+}
+
+/// How a password's digit ending changes between versions, when it is a year: moved forward
+/// most often (one or two years later), sometimes back.
+pub const YEAR_STEPS: [(i32, f64); 14] = [
+    (1, 0.30),
+    (2, 0.16),
+    (3, 0.09),
+    (4, 0.06),
+    (5, 0.04),
+    (6, 0.03),
+    (7, 0.02),
+    (8, 0.02),
+    (9, 0.015),
+    (10, 0.015),
+    (-1, 0.10),
+    (-2, 0.04),
+    (-3, 0.02),
+    (-4, 0.01),
+];
+
+/// The same for any other number: counted up by one most often.
+pub const NUMBER_STEPS: [(i64, f64); 14] = [
+    (1, 0.35),
+    (-1, 0.12),
+    (2, 0.10),
+    (3, 0.05),
+    (-2, 0.03),
+    (4, 0.02),
+    (5, 0.02),
+    (6, 0.015),
+    (7, 0.015),
+    (8, 0.01),
+    (9, 0.01),
+    (10, 0.01),
+    (-3, 0.01),
+    (100, 0.005),
+];
+
+/// Edits to the digit ending of an old password.
+pub const PW_DIGITS_KEEP: f64 = 0.55;
+pub const PW_DIGITS_STEP: f64 = 0.25;
+pub const PW_DIGITS_APPEND: f64 = 0.12;
+pub const PW_DIGITS_DROP_LAST: f64 = 0.03;
+pub const PW_DIGITS_DROP_ALL: f64 = 0.03;
+/// When the password has no digit ending, the "step" share goes to appending digits; when it
+/// has one, appending more digits to it is rarer by this factor ("rainbow71").
+pub const PW_APPEND_WHEN_DIGITS: f64 = 0.3;
+/// Digits appended to an old password, besides the hints' own years and numbers.
+pub const PW_APPEND_DIGITS: [(&str, f64); 9] = [
+    ("1", 0.40),
+    ("123", 0.10),
+    ("2", 0.08),
+    ("12", 0.05),
+    ("3", 0.03),
+    ("7", 0.03),
+    ("0", 0.02),
+    ("11", 0.02),
+    ("01", 0.02),
+];
+/// Share of appended digits that are a year or number from the hints, or a recent year.
+pub const PW_APPEND_HINT: f64 = 0.15;
+pub const PW_APPEND_RECENT_YEAR: f64 = 0.10;
+
+/// Edits to the symbol ending of an old password.
+pub const PW_SYMBOL_KEEP: f64 = 0.78;
+pub const PW_SYMBOL_APPEND: f64 = 0.14;
+pub const PW_SYMBOL_DROP: f64 = 0.06;
+pub const PW_SYMBOL_REPLACE: f64 = 0.02;
+
+/// Case of an old password: as typed, lower, first letter capitalised, UPPER, Caps Lock
+/// (every letter's case swapped: "Shadow1" typed with Caps Lock is "sHADOW1"), first letter's
+/// case toggled.
+pub const PW_CASES: [f64; 6] = [0.60, 0.09, 0.10, 0.05, 0.10, 0.04];
+
+/// Letter-for-digit swaps in an old password.
+pub const PW_LEET: f64 = 0.03;
+
+/// Date fragments, as `(format, weight after a word, weight alone)`. Alone, a date is most
+/// often a phone passcode (4 or 6 digits) or the full date; after a word, the year dominates.
+/// Formats: D/M are day/month without a leading zero, DD/MM with, YY/YYYY the year.
+/// Formats may hold separators, copied as they are ("DD.MM.YYYY").
+pub const DATE_FULL: [(&str, f64, f64); 24] = [
+    ("YYYY", 0.32, 0.10),
+    ("YY", 0.14, 0.01),
+    ("DDMM", 0.07, 0.13),
+    ("MMDD", 0.07, 0.13),
+    ("DDMMYY", 0.05, 0.11),
+    ("MMDDYY", 0.05, 0.11),
+    ("DDMMYYYY", 0.05, 0.10),
+    ("MMDDYYYY", 0.05, 0.10),
+    ("DD", 0.04, 0.0),
+    ("YYYYMMDD", 0.01, 0.04),
+    ("YYMMDD", 0.01, 0.03),
+    ("DM", 0.02, 0.02),
+    ("MD", 0.02, 0.02),
+    ("DMYY", 0.01, 0.02),
+    ("MDYY", 0.01, 0.02),
+    ("MMYY", 0.02, 0.02),
+    ("MM", 0.01, 0.0),
+    ("D", 0.005, 0.0),
+    ("DMYYYY", 0.005, 0.01),
+    ("DD.MM.YYYY", 0.0, 0.01),
+    ("DD/MM/YYYY", 0.0, 0.01),
+    ("MM/DD/YYYY", 0.0, 0.01),
+    ("DD-MM-YYYY", 0.0, 0.005),
+    ("YYYY-MM-DD", 0.0, 0.005),
+];
+
+/// A year alone.
+pub const DATE_YEAR: [(&str, f64, f64); 2] = [("YYYY", 0.65, 0.9), ("YY", 0.35, 0.1)];
+
+/// A day without a year (a birthday).
+pub const DATE_DAY: [(&str, f64, f64); 7] = [
+    ("DDMM", 0.30, 0.45),
+    ("MMDD", 0.30, 0.45),
+    ("DM", 0.10, 0.05),
+    ("MD", 0.10, 0.05),
+    ("DD", 0.10, 0.0),
+    ("MM", 0.05, 0.0),
+    ("D", 0.05, 0.0),
+];
+
+/// Of the PIN weight, the share of 4-digit PINs (6 digits is the iPhone's default passcode
+/// length since iOS 9, but 4-digit choices are older habits and more concentrated).
+pub const PIN_4_SHARE: f64 = 0.5;
+
+/// Zipf exponent for ranked lists (common passwords, PINs): the r-th entry weighs 1/r^s.
+pub const ZIPF: f64 = 1.0;

@@ -1,0 +1,259 @@
+//! Lane-parallel SHA-256 and SHA-1 PBKDF2 loops, generic over a vector of 32-bit lanes.
+//!
+//! Each lane carries a different password's job. AVX2 (8 lanes) and AVX-512 (16 lanes) supply
+//! the vector type; everything here is `#[inline(always)]` so that it is compiled inside the
+//! caller's `#[target_feature]` function and gets that ISA's instructions.
+//!
+//! The 64 (or 80) rounds are unrolled by macro with literal round numbers, so the constant half
+//! of the iteration block (padding and length) folds away: e.g. W[t]+K[t] for t in 8..15 is a
+//! compile-time constant, and schedule terms over zero words vanish.
+
+use crate::jobs::{Job1, Job256, SHA1_ITER_BITS, SHA256_ITER_BITS};
+use crate::reference::{K1, K256};
+
+/// A vector of 32-bit lanes. Methods are unsafe because implementations use ISA intrinsics:
+/// callers must run on a CPU with that ISA (guaranteed by the kernels' runtime detection).
+pub(crate) trait U32x: Copy {
+    const LANES: usize;
+    unsafe fn splat(x: u32) -> Self;
+    /// Loads `LANES` words from `src` (which must have at least that many).
+    unsafe fn load(src: &[u32]) -> Self;
+    unsafe fn store(self, dst: &mut [u32]);
+    unsafe fn add(self, o: Self) -> Self;
+    unsafe fn xor(self, o: Self) -> Self;
+    unsafe fn and(self, o: Self) -> Self;
+    unsafe fn or(self, o: Self) -> Self;
+    /// Rotate right by R; L must be 32 - R (stable Rust cannot compute it from R).
+    unsafe fn ror<const R: i32, const L: i32>(self) -> Self;
+    unsafe fn shr<const R: i32>(self) -> Self;
+    /// x ^ y ^ z.
+    #[inline(always)]
+    unsafe fn xor3(self, y: Self, z: Self) -> Self {
+        self.xor(y).xor(z)
+    }
+    /// SHA "choose": per bit, y where x is set, else z.
+    #[inline(always)]
+    unsafe fn ch(self, y: Self, z: Self) -> Self {
+        z.xor(self.and(y.xor(z)))
+    }
+    /// SHA "majority" of x, y, z.
+    #[inline(always)]
+    unsafe fn maj(self, y: Self, z: Self) -> Self {
+        self.and(y).or(z.and(self.or(y)))
+    }
+}
+
+/// Big enough for any lane count used (16).
+const MAX_LANES: usize = 16;
+
+/// Loads word `w` of each lane's array (one job per lane) into one vector.
+#[inline(always)]
+unsafe fn gather<V: U32x, const W: usize>(arrays: &[&[u32; W]]) -> [V; W] {
+    let mut out = [V::splat(0); W];
+    for (w, o) in out.iter_mut().enumerate() {
+        let mut tmp = [0u32; MAX_LANES];
+        for (lane, a) in arrays.iter().enumerate() {
+            tmp[lane] = a[w];
+        }
+        *o = V::load(&tmp);
+    }
+    out
+}
+
+#[inline(always)]
+unsafe fn scatter<V: U32x, const W: usize>(v: &[V; W], lane: usize) -> [u32; W] {
+    let mut out = [0u32; W];
+    for (w, o) in out.iter_mut().enumerate() {
+        let mut tmp = [0u32; MAX_LANES];
+        v[w].store(&mut tmp);
+        *o = tmp[lane];
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// SHA-256
+
+#[inline(always)]
+unsafe fn big_sigma0<V: U32x>(a: V) -> V {
+    a.ror::<2, 30>().xor3(a.ror::<13, 19>(), a.ror::<22, 10>())
+}
+#[inline(always)]
+unsafe fn big_sigma1<V: U32x>(e: V) -> V {
+    e.ror::<6, 26>().xor3(e.ror::<11, 21>(), e.ror::<25, 7>())
+}
+#[inline(always)]
+unsafe fn small_sigma0<V: U32x>(x: V) -> V {
+    x.ror::<7, 25>().xor3(x.ror::<18, 14>(), x.shr::<3>())
+}
+#[inline(always)]
+unsafe fn small_sigma1<V: U32x>(x: V) -> V {
+    x.ror::<17, 15>().xor3(x.ror::<19, 13>(), x.shr::<10>())
+}
+
+/// One SHA-256 compression of the fixed iteration block: the 8-word digest `msg` followed by
+/// constant padding, starting from `state`.
+#[inline(always)]
+unsafe fn compress256<V: U32x>(state: &[V; 8], msg: &[V; 8]) -> [V; 8] {
+    let mut w = [V::splat(0); 16];
+    w[..8].copy_from_slice(msg);
+    w[8] = V::splat(0x8000_0000);
+    w[15] = V::splat(SHA256_ITER_BITS);
+    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
+
+    macro_rules! round {
+        ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident, $t:expr) => {
+            if $t >= 16 {
+                w[$t % 16] = w[$t % 16]
+                    .add(small_sigma0(w[($t + 1) % 16]))
+                    .add(w[($t + 9) % 16])
+                    .add(small_sigma1(w[($t + 14) % 16]));
+            }
+            let t1 = $h
+                .add(big_sigma1($e))
+                .add($e.ch($f, $g))
+                .add(V::splat(K256[$t]).add(w[$t % 16]));
+            $d = $d.add(t1);
+            $h = t1.add(big_sigma0($a)).add($a.maj($b, $c));
+        };
+    }
+    macro_rules! eight {
+        ($t:expr) => {
+            round!(a, b, c, d, e, f, g, h, $t);
+            round!(h, a, b, c, d, e, f, g, $t + 1);
+            round!(g, h, a, b, c, d, e, f, $t + 2);
+            round!(f, g, h, a, b, c, d, e, $t + 3);
+            round!(e, f, g, h, a, b, c, d, $t + 4);
+            round!(d, e, f, g, h, a, b, c, $t + 5);
+            round!(c, d, e, f, g, h, a, b, $t + 6);
+            round!(b, c, d, e, f, g, h, a, $t + 7);
+        };
+    }
+    eight!(0);
+    eight!(8);
+    eight!(16);
+    eight!(24);
+    eight!(32);
+    eight!(40);
+    eight!(48);
+    eight!(56);
+
+    let out = [a, b, c, d, e, f, g, h];
+    core::array::from_fn(|i| state[i].add(out[i]))
+}
+
+/// Runs `rounds` PBKDF2-HMAC-SHA256 iterations on every job, `V::LANES` jobs at a time. A
+/// partial last group is padded with copies of its first job, whose results are discarded.
+#[inline(always)]
+pub(crate) unsafe fn sha256_iterate<V: U32x>(jobs: &mut [Job256], rounds: u32) {
+    for group in jobs.chunks_mut(V::LANES) {
+        let lane_job = |l: usize| &group[if l < group.len() { l } else { 0 }];
+        let pick = |f: fn(&Job256) -> &[u32; 8]| -> [V; 8] {
+            let arrays: Vec<&[u32; 8]> = (0..V::LANES).map(|l| f(lane_job(l))).collect();
+            gather::<V, 8>(&arrays)
+        };
+        let istate = pick(|j| &j.istate);
+        let ostate = pick(|j| &j.ostate);
+        let mut u = pick(|j| &j.u);
+        let mut acc = pick(|j| &j.acc);
+        for _ in 0..rounds {
+            let inner = compress256(&istate, &u);
+            u = compress256(&ostate, &inner);
+            for (a, x) in acc.iter_mut().zip(&u) {
+                *a = a.xor(*x);
+            }
+        }
+        for (lane, job) in group.iter_mut().enumerate() {
+            job.u = scatter(&u, lane);
+            job.acc = scatter(&acc, lane);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SHA-1
+
+/// One SHA-1 compression of the fixed iteration block (5-word digest, then padding).
+#[inline(always)]
+unsafe fn compress1<V: U32x>(state: &[V; 5], msg: &[V; 5]) -> [V; 5] {
+    let mut w = [V::splat(0); 16];
+    w[..5].copy_from_slice(msg);
+    w[5] = V::splat(0x8000_0000);
+    w[15] = V::splat(SHA1_ITER_BITS);
+    let [mut a, mut b, mut c, mut d, mut e] = *state;
+
+    macro_rules! round {
+        ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $t:expr) => {
+            if $t >= 16 {
+                w[$t % 16] = w[($t + 13) % 16]
+                    .xor3(w[($t + 8) % 16], w[($t + 2) % 16])
+                    .xor(w[$t % 16])
+                    .ror::<31, 1>();
+            }
+            let f = match $t / 20 {
+                0 => $b.ch($c, $d),
+                2 => $b.maj($c, $d),
+                _ => $b.xor3($c, $d),
+            };
+            $e = $e
+                .add($a.ror::<27, 5>())
+                .add(f)
+                .add(V::splat(K1[$t / 20]).add(w[$t % 16]));
+            $b = $b.ror::<2, 30>();
+        };
+    }
+    macro_rules! five {
+        ($t:expr) => {
+            round!(a, b, c, d, e, $t);
+            round!(e, a, b, c, d, $t + 1);
+            round!(d, e, a, b, c, $t + 2);
+            round!(c, d, e, a, b, $t + 3);
+            round!(b, c, d, e, a, $t + 4);
+        };
+    }
+    five!(0);
+    five!(5);
+    five!(10);
+    five!(15);
+    five!(20);
+    five!(25);
+    five!(30);
+    five!(35);
+    five!(40);
+    five!(45);
+    five!(50);
+    five!(55);
+    five!(60);
+    five!(65);
+    five!(70);
+    five!(75);
+
+    let out = [a, b, c, d, e];
+    core::array::from_fn(|i| state[i].add(out[i]))
+}
+
+#[inline(always)]
+pub(crate) unsafe fn sha1_iterate<V: U32x>(jobs: &mut [Job1], rounds: u32) {
+    for group in jobs.chunks_mut(V::LANES) {
+        let lane_job = |l: usize| &group[if l < group.len() { l } else { 0 }];
+        let pick = |f: fn(&Job1) -> &[u32; 5]| -> [V; 5] {
+            let arrays: Vec<&[u32; 5]> = (0..V::LANES).map(|l| f(lane_job(l))).collect();
+            gather::<V, 5>(&arrays)
+        };
+        let istate = pick(|j| &j.istate);
+        let ostate = pick(|j| &j.ostate);
+        let mut u = pick(|j| &j.u);
+        let mut acc = pick(|j| &j.acc);
+        for _ in 0..rounds {
+            let inner = compress1(&istate, &u);
+            u = compress1(&ostate, &inner);
+            for (a, x) in acc.iter_mut().zip(&u) {
+                *a = a.xor(*x);
+            }
+        }
+        for (lane, job) in group.iter_mut().enumerate() {
+            job.u = scatter(&u, lane);
+            job.acc = scatter(&acc, lane);
+        }
+    }
+}
