@@ -12,7 +12,7 @@ use crate::reference::{
 };
 
 /// One PBKDF2-HMAC-SHA256 output block in flight. Words are big-endian-decoded digest words.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, zeroize::Zeroize)]
 pub(crate) struct Job256 {
     pub istate: [u32; 8],
     pub ostate: [u32; 8],
@@ -21,7 +21,7 @@ pub(crate) struct Job256 {
 }
 
 /// One PBKDF2-HMAC-SHA1 output block in flight.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, zeroize::Zeroize)]
 pub(crate) struct Job1 {
     pub istate: [u32; 5],
     pub ostate: [u32; 5],

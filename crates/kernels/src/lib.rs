@@ -181,14 +181,10 @@ impl Kernel {
 /// Streams the SHA-NI kernel interleaves; see `x86::shani` for how it was chosen.
 const SHANI_STREAMS: usize = 4;
 
-/// Overwrites password-derived state before the buffer is freed. Volatile writes keep the
-/// compiler from dropping stores to memory that is about to be deallocated.
-fn wipe<T: Default + Copy>(items: &mut [T]) {
-    for item in items.iter_mut() {
-        // SAFETY: `item` is a valid, aligned, exclusive reference to an initialised T; the old
-        // value is plain data (Copy job structs) so not running its destructor leaks nothing.
-        unsafe { core::ptr::write_volatile(item, T::default()) };
-    }
+/// Overwrites password-derived state before the buffer is freed (zeroize's writes are not
+/// optimised away even though the memory is about to be deallocated).
+fn wipe<T: zeroize::Zeroize>(items: &mut [T]) {
+    items.iter_mut().for_each(zeroize::Zeroize::zeroize);
 }
 
 impl std::fmt::Display for Kernel {
