@@ -8,6 +8,24 @@
 //!
 //! Nothing here prints, exits or panics on bad input: every problem is a [`GuessError`] that
 //! names the file, line or position at fault.
+//!
+//! ```
+//! use sesame_guess::{mask::{Mask, MaskSource}, pins::PinSource, Plan, Shard};
+//!
+//! let mut plan = Plan::new();
+//! plan.push(Box::new(PinSource::new()));
+//! plan.push(Box::new(MaskSource::new(Mask::parse("?u?l?d", [None; 4])?)));
+//! assert_eq!(plan.len(), Some(1_010_000 + 26 * 26 * 10));
+//!
+//! // Resume at index 1_010_000 (the first mask guess), as shard 1 of 2.
+//! let shard: Shard = "1/2".parse()?;
+//! let mut it = plan
+//!     .iter_from(1_010_000)?
+//!     .filter(|r| r.as_ref().map_or(true, |(i, _)| shard.owns(*i)));
+//! assert_eq!(it.next().unwrap()?, (1_010_000, b"Aa0".to_vec()));
+//! assert_eq!(it.next().unwrap()?, (1_010_002, b"Aa2".to_vec()));
+//! # Ok::<(), sesame_guess::GuessError>(())
+//! ```
 
 use std::fmt;
 use std::path::PathBuf;
@@ -47,23 +65,25 @@ pub enum GuessError {
         #[source]
         source: std::io::Error,
     },
-    /// A mask is malformed; `column` counts bytes of the mask from 1.
-    #[error("mask {mask:?}, column {column}: {msg}")]
+    /// A mask is malformed; `column` counts bytes of the mask from 1 (0: the whole mask).
+    #[error("mask {mask:?}{}: {msg}", at("column", *column))]
     Mask {
         mask: String,
         column: usize,
         msg: String,
     },
-    /// A custom charset (-1 .. -4) is malformed; `column` counts bytes of the set from 1.
-    #[error("custom charset -{set} {text:?}, column {column}: {msg}")]
+    /// A custom charset (-1 .. -4) is malformed; `column` counts bytes of the set from 1
+    /// (0: the whole set).
+    #[error("custom charset -{set} {text:?}{}: {msg}", at("column", *column))]
     Charset {
         set: u8,
         text: String,
         column: usize,
         msg: String,
     },
-    /// A rule line is malformed; `line` counts from 1, `column` counts bytes of the line from 1.
-    #[error("{file}, line {line}, column {column}: {msg}")]
+    /// A rule line is malformed; `line` counts from 1, `column` counts bytes of the line from 1
+    /// (0: the whole line, or file).
+    #[error("{file}{}{}: {msg}", at("line", *line), at("column", *column))]
     Rule {
         file: String,
         line: usize,
@@ -80,6 +100,15 @@ pub enum GuessError {
     /// A source cannot do what was asked (stdin read twice, a keyspace beyond 2^64...).
     #[error("{source_name}: {msg}")]
     Unsupported { source_name: String, msg: String },
+}
+
+/// ", line 4" for error messages, or nothing when the place is 0 (unknown or everything).
+fn at(what: &str, n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {what} {n}")
+    }
 }
 
 /// A source of guesses in a fixed order.
@@ -104,10 +133,13 @@ pub trait Source: Send + Sync {
     /// Guesses from index `start` on, each with its index in the source. The default numbers
     /// the guesses of `iter_from` consecutively; a source with gaps overrides it.
     fn indexed_from(&self, start: u64) -> Result<IndexedIter<'_>, GuessError> {
-        let iter = self.iter_from(start)?;
-        Ok(Box::new(
-            (start..).zip(iter).map(|(i, g)| g.map(|g| (i, g))),
-        ))
+        let mut next = start;
+        Ok(Box::new(self.iter_from(start)?.map(move |g| {
+            let i = next;
+            // Saturating: a `start..` range would panic in debug builds at u64::MAX.
+            next = next.saturating_add(1);
+            g.map(|g| (i, g))
+        })))
     }
 
     /// What defines this source (file path + size + mtime, mask text, rules hash...), so a
@@ -142,8 +174,8 @@ impl Plan {
         &self.sources
     }
 
-    /// Total number of guesses; `None` if any source's length is unknown, or the sum would
-    /// not fit in a u64.
+    /// Total number of index slots (the guesses, plus the empty slots wordlist × rules may
+    /// leave); `None` if any source's length is unknown, or the sum would not fit in a u64.
     pub fn len(&self) -> Option<u64> {
         self.sources
             .iter()
@@ -300,7 +332,7 @@ impl Iterator for PlanIter<'_> {
                             }));
                         }
                     } else {
-                        cur.seen = cur.seen.max(local + 1);
+                        cur.seen = cur.seen.max(local.saturating_add(1));
                     }
                     if local < self.skip {
                         continue;

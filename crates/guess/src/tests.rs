@@ -117,7 +117,7 @@ fn plan_with_a_stream_of_unknown_length() {
     assert_eq!(plan.len(), None);
     assert_eq!(plan.source_at(3), Some((0, 3)));
     assert_eq!(plan.source_at(11), None); // past the stream: unknowable
-    // The engine opens the stream once to check it, then again to read: stdin must survive.
+                                          // The engine opens the stream once to check it, then again to read: stdin must survive.
     drop(plan.iter_from(0).unwrap());
     drop(plan.iter_from(11).unwrap());
     let got = collect(&plan, 11);
@@ -264,6 +264,16 @@ proptest! {
                     prop_assert_eq!(Some(g.clone()), m.nth(start + k as u64));
                 }
             }
+        }
+    }
+
+    /// Masks and charsets of any text at all: an error or a mask, never a panic.
+    #[test]
+    fn masks_of_any_text(text in any::<String>(), c1 in any::<Option<String>>(),
+                         c3 in any::<Option<String>>(), i in any::<u64>()) {
+        if let Ok(m) = Mask::parse(&text, [c1.as_deref(), None, c3.as_deref(), None]) {
+            let _ = m.nth(i % m.len());
+            let _ = MaskSource::with_increment(m, Some(1), None).map(|s| s.iter_from(i).map(|mut it| it.next()));
         }
     }
 

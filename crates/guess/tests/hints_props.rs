@@ -35,17 +35,19 @@ fn toml_like() -> impl Strategy<Value = String> {
         Just("-3".to_string()),
         Just("99999999999999999999".to_string()),
     ];
-    let line = (key, prop::collection::vec(value, 0..4), any::<bool>()).prop_map(
-        |(k, vs, list)| {
+    let line =
+        (key, prop::collection::vec(value, 0..4), any::<bool>()).prop_map(|(k, vs, list)| {
             if list || vs.is_empty() {
                 format!("{k} = [{}]", vs.join(", "))
             } else {
                 format!("{k} = {}", vs[0])
             }
-        },
-    );
-    prop::collection::vec(prop_oneof![line, Just("# note".to_string()), Just(String::new())], 0..5)
-        .prop_map(|lines| lines.join("\n"))
+        });
+    prop::collection::vec(
+        prop_oneof![line, Just("# note".to_string()), Just(String::new())],
+        0..5,
+    )
+    .prop_map(|lines| lines.join("\n"))
 }
 
 proptest! {
@@ -152,7 +154,10 @@ fn stream_is_identical_across_runs_resumes_and_shards() {
                 }
             }
         }
-        assert!(merged.iter().zip(&full).all(|(m, (_, g))| m.as_ref() == Some(g)));
+        assert!(merged
+            .iter()
+            .zip(&full)
+            .all(|(m, (_, g))| m.as_ref() == Some(g)));
     }
 
     // The end of the stream: every PIN is reached exactly once overall.

@@ -154,7 +154,7 @@ pub fn rank(
     }
     for pw in &hints.passwords {
         let stem = split_tail(pw).0;
-        let tokens: Vec<String> = stem.split_whitespace().map(str::to_lowercase).collect();
+        let tokens = word_tokens(stem);
         if stem.chars().filter(|c| c.is_alphabetic()).count() >= 2 {
             word_list.push((
                 tokens,
@@ -280,12 +280,23 @@ fn zipf(acc: &mut Acc, list: RankedList, share: f64) {
     }
 }
 
+/// The lower-case words of a phrase: split at spaces and at the punctuation inside names
+/// ("mary-jane", "o'brien"), which passwords often leave out; the spelling as typed is kept
+/// as a form of its own.
+fn word_tokens(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || "-_.,'’&+".contains(c))
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
 /// Words as lower-case tokens plus the spelling typed, duplicates (ignoring case) dropped.
 fn normalised_words(hints: &Hints) -> Vec<(Vec<String>, String)> {
     let mut out: Vec<(Vec<String>, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for w in &hints.words {
-        let tokens: Vec<String> = w.split_whitespace().map(str::to_lowercase).collect();
-        if tokens.is_empty() || out.iter().any(|(t, _)| *t == tokens) {
+        let tokens = word_tokens(w);
+        if tokens.is_empty() || !seen.insert(tokens.clone()) {
             continue;
         }
         out.push((tokens, w.clone()));
@@ -353,11 +364,14 @@ fn word_forms(tokens: &[String], typed: &str) -> Vec<(String, f64)> {
     forms.sorted()
 }
 
+/// What one kind of letter becomes (`None`: left alone), with its chance.
+type LeetOption = (Option<char>, f64);
+
 /// `s` and its letter-for-digit spellings, with weights that sum to 1.
 fn leet_variants(s: &str) -> Vec<(String, f64)> {
     let lower = s.to_lowercase();
     // The kinds of letter present, each with its options (None: left alone).
-    let mut kinds: Vec<(char, Vec<(Option<char>, f64)>)> = Vec::new();
+    let mut kinds: Vec<(char, Vec<LeetOption>)> = Vec::new();
     for (letter, swaps) in LEET_KINDS {
         if lower.contains(letter) {
             let swapped: f64 = swaps.iter().map(|x| x.1).sum();

@@ -25,7 +25,7 @@ pub use dates::HintDate;
 pub use generate::{
     rank, RankedList, Scored, COMMON_IN_TIER, MAX_HINT_TIER, PINS_IN_TIER, SCORE_FLOOR,
 };
-pub use parse::{Hints, HintsError, Origin, FIELDS};
+pub use parse::{Hints, HintsError, Origin, FIELDS, MAX_PER_FIELD};
 
 /// Bumped when the hint model changes the order of its guesses (also covered by the
 /// fingerprint, which digests the guesses themselves).
@@ -250,7 +250,7 @@ pub fn default_plan(hints: Option<&Hints>) -> Plan {
     let common = Without::new(Box::new(CommonSource::new()), skipped, String::new());
     let common_len = common.len().unwrap_or(0);
     if common_len > 0 {
-        let name = format!("{common_len} more common passwords");
+        let name = "the other common passwords".to_string();
         plan.push(Box::new(Without { name, ..common }));
     }
 
@@ -264,7 +264,7 @@ pub fn default_plan(hints: Option<&Hints>) -> Plan {
     let pins = Without::new(Box::new(PinSource::new()), skipped, String::new());
     let pins_len = pins.len().unwrap_or(0);
     if pins_len > 0 {
-        let name = format!("{pins_len} more PINs (4 and 6 digits)");
+        let name = "the other 4- and 6-digit PINs".to_string();
         plan.push(Box::new(Without { name, ..pins }));
     }
     plan

@@ -26,6 +26,9 @@ pub struct Hints {
     pub passwords: Vec<String>,
 }
 
+/// Most values in one field: far more than anyone remembers, few enough that ranking stays
+/// quick (a hostile file cannot make it run for minutes).
+pub const MAX_PER_FIELD: usize = 1000;
 /// Longest word or phrase accepted; longer text is almost surely pasted by mistake.
 const MAX_WORD_LEN: usize = 64;
 /// Longest number accepted (a phone number with country code fits).
@@ -229,6 +232,17 @@ impl Hints {
                 return Err(format!("expected text in quotes, found {what}"));
             }
         };
+        let count = match field {
+            "words" => self.words.len(),
+            "dates" => self.dates.len(),
+            "numbers" => self.numbers.len(),
+            _ => self.passwords.len(),
+        };
+        if count >= MAX_PER_FIELD {
+            return Err(format!(
+                "more than {MAX_PER_FIELD} values; keep the ones that matter most"
+            ));
+        }
         if text.chars().any(|c| c.is_control()) {
             return Err(format!("{text:?} holds a control character"));
         }
@@ -327,7 +341,10 @@ fn describe_toml_error(message: &str) -> (Option<String>, String) {
     }
     (
         None,
-        format!("not valid TOML: {}", first.replace('`', "\"")),
+        format!(
+            "not valid TOML: {} (check the quotes and brackets, e.g. words = [\"luna\", \"new york\"])",
+            first.replace('`', "\"")
+        ),
     )
 }
 
@@ -520,6 +537,19 @@ mod tests {
     }
 
     #[test]
+    fn too_many_values() {
+        let many: Vec<String> = (0..=MAX_PER_FIELD).map(|i| format!("\"w{i}\"")).collect();
+        let e = err(&format!("words = [\n{}]", many.join(",\n")));
+        assert!(
+            e.starts_with(&format!(
+                "hints.toml line {}, field \"words\": more than",
+                MAX_PER_FIELD + 2
+            )),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn flags() {
         let mut h = Hints::default();
         h.add_flags(&["rex".into()], &["1990".into()], &[], &["old!".into()])
@@ -532,8 +562,10 @@ mod tests {
             e.to_string(),
             "--date: \"1995-13-40\" is not a date (use YYYY-MM-DD, YYYY or MM-DD)"
         );
-        let mut other = Hints::default();
-        other.words = vec!["rex".into(), "max".into()];
+        let other = Hints {
+            words: vec!["rex".into(), "max".into()],
+            ..Hints::default()
+        };
         h.merge(other);
         assert_eq!(h.words, ["rex", "max"]);
     }
