@@ -389,3 +389,90 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got.as_bytes(), &secret[..]);
     }
 }
+
+/// A backup built in the real format (encrypted, iOS 10.2+ scheme with small iteration counts),
+/// whose keychain holds `items`.
+fn built_backup(
+    dir: &std::path::Path,
+    password: &str,
+    items: &[ItemSpec],
+) -> sesame_backup::Backup {
+    use sesame_backup::builder::BackupBuilder;
+    use sesame_backup::keychain::{install_keychain, placeholder_keychain};
+    BackupBuilder::new()
+        .password(password)
+        .iterations(10, Some(10))
+        .file("HomeDomain", "Library/Preferences/x.plist", b"x".to_vec())
+        .file(
+            "KeychainDomain",
+            "keychain-backup.plist",
+            placeholder_keychain(items),
+        )
+        .write(dir)
+        .unwrap();
+    let backup = sesame_backup::Backup::open(dir).unwrap();
+    let keys = backup.unlock(password.as_bytes()).unwrap();
+    install_keychain(&backup, &keys, items).unwrap();
+    backup
+}
+
+#[test]
+fn keychain_of_a_built_backup() {
+    use sesame_backup::keychain::read_keychain;
+    let d = tempfile::tempdir().unwrap();
+    let items = vec![
+        spec(
+            3,
+            ItemClass::GenericPassword,
+            7,
+            &[("svce", "AirPort"), ("acct", "Cafe Wi-Fi")],
+            b"espresso!",
+        ),
+        spec(
+            2,
+            ItemClass::InternetPassword,
+            6,
+            &[("srvr", "accounts.example.com"), ("acct", "dana")],
+            b"s3cret",
+        ),
+        spec(
+            3,
+            ItemClass::GenericPassword,
+            10,
+            &[("svce", "com.example.device-bound"), ("acct", "x")],
+            b"nope",
+        ),
+        spec(
+            2,
+            ItemClass::GenericPassword,
+            9,
+            &[("svce", "AirPort"), ("acct", "Hidden")],
+            b"nope",
+        ),
+    ];
+    let backup = built_backup(d.path(), "correct horse", &items);
+    let keys = backup.unlock(b"correct horse").unwrap();
+    let kc = read_keychain(&backup, Some(&keys)).unwrap();
+    assert_eq!(kc.items.len(), 4);
+    let wifi = kc
+        .items
+        .iter()
+        .find(|i| i.name().as_deref() == Some("Cafe Wi-Fi"))
+        .unwrap();
+    assert_eq!(wifi.secret.as_ref().unwrap().as_str(), Some("espresso!"));
+    let web = kc
+        .items
+        .iter()
+        .find(|i| i.kind() == ItemKind::InternetPassword)
+        .unwrap();
+    assert_eq!(web.account().as_deref(), Some("dana"));
+    assert_eq!(web.secret.as_ref().unwrap().as_str(), Some("s3cret"));
+    // Classes 9 and 10 are WRAP=3 in the built keybag: device only.
+    let dev: Vec<_> = kc
+        .items
+        .iter()
+        .filter(|i| i.state == ItemState::DeviceOnly)
+        .collect();
+    assert_eq!(dev.len(), 2);
+    assert!(dev.iter().all(|i| i.secret.is_none()));
+}

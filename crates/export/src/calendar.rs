@@ -101,13 +101,22 @@ pub fn export(source: &dyn Source, out: &Output, section: &mut Section) -> Resul
         "modified_utc",
     ];
     let mut rows = Vec::new();
-    let mut ics = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Sesame//backup export//EN\r\n");
+    let mut ics =
+        String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Sesame//backup export//EN\r\n");
     for r in &items {
         let start = r[2].real().and_then(time::apple_to_unix);
         let end = r[3].real().and_then(time::apple_to_unix);
         let all_day = r[4].truthy();
-        let cal = r[5].int().and_then(|c| calendars.get(&c)).cloned().unwrap_or_default();
-        let loc = r[6].int().and_then(|c| locations.get(&c)).cloned().unwrap_or_default();
+        let cal = r[5]
+            .int()
+            .and_then(|c| calendars.get(&c))
+            .cloned()
+            .unwrap_or_default();
+        let loc = r[6]
+            .int()
+            .and_then(|c| locations.get(&c))
+            .cloned()
+            .unwrap_or_default();
         rows.push(vec![
             start.map(time::format).unwrap_or_default(),
             end.map(time::format).unwrap_or_default(),
@@ -137,12 +146,20 @@ pub fn export(source: &dyn Source, out: &Output, section: &mut Section) -> Resul
         }
         if let Some(en) = end {
             if all_day {
-                ics.push_str(&format!("DTEND;VALUE=DATE:{}\r\n", &time::ical(en + 1)[..8]));
+                ics.push_str(&format!(
+                    "DTEND;VALUE=DATE:{}\r\n",
+                    &time::ical(en + 1)[..8]
+                ));
             } else {
                 ics.push_str(&format!("DTEND:{}\r\n", time::ical(en)));
             }
         }
-        for (name, v) in [("SUMMARY", s(r, 1)), ("DESCRIPTION", s(r, 7)), ("LOCATION", loc), ("URL", s(r, 8))] {
+        for (name, v) in [
+            ("SUMMARY", s(r, 1)),
+            ("DESCRIPTION", s(r, 7)),
+            ("LOCATION", loc),
+            ("URL", s(r, 8)),
+        ] {
             if !v.is_empty() {
                 ics.push_str(&fold(&format!("{name}:{}", ics_text(&v))));
             }

@@ -115,7 +115,11 @@ pub fn write_index(out: &Output, source: &dyn Source, report: &Report) -> Result
     if !desc.is_empty() {
         body.push_str("<table>");
         for (k, v) in desc {
-            body.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", esc(&k), esc(&v)));
+            body.push_str(&format!(
+                "<tr><th>{}</th><td>{}</td></tr>",
+                esc(&k),
+                esc(&v)
+            ));
         }
         body.push_str("</table>\n");
     }
@@ -152,11 +156,17 @@ mod tests {
 
     #[test]
     fn escaping() {
-        assert_eq!(esc("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(href("photos/100APPLE/IMG 1#.JPG"), "photos/100APPLE/IMG%201%23.JPG");
+        assert_eq!(
+            href("photos/100APPLE/IMG 1#.JPG"),
+            "photos/100APPLE/IMG%201%23.JPG"
+        );
         assert_eq!(link_url("javascript:alert(1)"), "javascript:alert(1)");
         assert!(link_url("https://e.org/?a=1&b=2").contains("href=\"https://e.org/?a=1&amp;b=2\""));
     }

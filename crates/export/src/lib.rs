@@ -201,7 +201,11 @@ pub fn parse_kinds(list: &str) -> Result<Vec<Kind>> {
 pub fn export(source: &dyn Source, out_dir: &Path, opts: &Options) -> Result<Report> {
     let out = Output::create(out_dir, opts.force)?;
     let kinds: Vec<Kind> = match &opts.only {
-        Some(k) => Kind::ALL.iter().copied().filter(|x| k.contains(x)).collect(),
+        Some(k) => Kind::ALL
+            .iter()
+            .copied()
+            .filter(|x| k.contains(x))
+            .collect(),
         None => Kind::ALL.to_vec(),
     };
     let mut report = Report::default();
@@ -230,7 +234,10 @@ pub fn export(source: &dyn Source, out_dir: &Path, opts: &Options) -> Result<Rep
         report.sections.push(section);
     }
     html::write_index(&out, source, &report)?;
-    out.write_file("report.json", &serde_json::to_vec_pretty(&report).unwrap_or_default())?;
+    out.write_file(
+        "report.json",
+        &serde_json::to_vec_pretty(&report).unwrap_or_default(),
+    )?;
     out.cleanup();
     Ok(report)
 }

@@ -216,24 +216,29 @@ pub fn read(
                 (
                     format!("handle {}", title),
                     title,
-                    vec![address.clone()].into_iter().filter(|a| !a.is_empty()).collect(),
+                    vec![address.clone()]
+                        .into_iter()
+                        .filter(|a| !a.is_empty())
+                        .collect(),
                 )
             }
         };
         let mut files = Vec::new();
         for (filename, transfer) in attachments.get(&id).map(|v| &v[..]).unwrap_or(&[]) {
             let base = if transfer.is_empty() {
-                filename.rsplit('/').next().unwrap_or("attachment").to_string()
+                filename
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("attachment")
+                    .to_string()
             } else {
                 transfer.clone()
             };
             let found = attachment_path(filename).and_then(|p| source.find("MediaDomain", &p));
             match found {
                 Some(f) => {
-                    let rel = out.unique(&format!(
-                        "messages/attachments/{id}-{}",
-                        safe_name(&base)
-                    ));
+                    let rel =
+                        out.unique(&format!("messages/attachments/{id}-{}", safe_name(&base)));
                     let mut w = out.writer(&rel)?;
                     match source.copy(&f, &mut w) {
                         Ok(()) => {
@@ -264,7 +269,9 @@ pub fn read(
         });
     }
     if copied > 0 {
-        section.note(format!("{copied} attachment(s) copied to messages/attachments/"));
+        section.note(format!(
+            "{copied} attachment(s) copied to messages/attachments/"
+        ));
     }
     Ok(convs.into_values().collect())
 }
@@ -346,7 +353,10 @@ fn write(out: &Output, section: &mut Section, convs: &[Conversation]) -> Result<
         &format!("{} conversation(s)", convs.len()),
     );
     section.file("messages/messages.csv", "every message, one per row");
-    section.file("messages/messages.json", "conversations with their messages");
+    section.file(
+        "messages/messages.json",
+        "conversations with their messages",
+    );
     Ok(())
 }
 

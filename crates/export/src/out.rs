@@ -92,8 +92,7 @@ impl Output {
                 return Err(ExportError::OutputNotADirectory { path: dir.into() })
             }
             Ok(_) => {
-                let mut entries =
-                    std::fs::read_dir(dir).map_err(|e| ExportError::io(dir, e))?;
+                let mut entries = std::fs::read_dir(dir).map_err(|e| ExportError::io(dir, e))?;
                 if !force && entries.next().is_some() {
                     return Err(ExportError::OutputNotEmpty { path: dir.into() });
                 }
@@ -182,8 +181,8 @@ impl Output {
     /// A new file at `rel`, written under a temporary name until `commit`.
     pub fn writer(&self, rel: &str) -> Result<Pending> {
         let dest = self.resolve(rel)?;
-        let file =
-            tempfile::NamedTempFile::new_in(&self.tmp).map_err(|e| ExportError::io(&self.tmp, e))?;
+        let file = tempfile::NamedTempFile::new_in(&self.tmp)
+            .map_err(|e| ExportError::io(&self.tmp, e))?;
         Ok(Pending {
             file: std::io::BufWriter::new(file),
             dest,
@@ -233,7 +232,16 @@ mod tests {
     fn resolve_refuses_escapes() {
         let d = tempfile::tempdir().unwrap();
         let out = Output::create(&d.path().join("o"), false).unwrap();
-        for bad in ["../x", "/etc/passwd", "a/../../x", "a//b", "", "a\0b", "a\\..\\b", "."] {
+        for bad in [
+            "../x",
+            "/etc/passwd",
+            "a/../../x",
+            "a//b",
+            "",
+            "a\0b",
+            "a\\..\\b",
+            ".",
+        ] {
             assert!(out.resolve(bad).is_err(), "{bad:?}");
         }
         #[cfg(unix)]

@@ -26,7 +26,8 @@ pub const TABS: &[(&str, &str)] = &[
 
 pub fn export(source: &dyn Source, out: &Output, section: &mut Section) -> Result<()> {
     let mut html = String::from("<h1>Safari</h1>\n<p class=\"meta\">Times are UTC.</p>\n");
-    let parts: [(&str, &[(&str, &str)], Part); 3] = [
+    type Entry<'a> = (&'a str, &'a [(&'a str, &'a str)], Part);
+    let parts: [Entry; 3] = [
         ("History", HISTORY, history),
         ("Bookmarks", BOOKMARKS, bookmarks),
         ("Open tabs", TABS, tabs),
@@ -51,18 +52,20 @@ pub fn export(source: &dyn Source, out: &Output, section: &mut Section) -> Resul
     }
     if section.found {
         out.write_file("safari/index.html", page("Safari", &html).as_bytes())?;
-        section.files.insert(0, ("safari/index.html".into(), "all of it on one page".into()));
+        section.files.insert(
+            0,
+            ("safari/index.html".into(), "all of it on one page".into()),
+        );
     }
     Ok(())
 }
 
-type Part = fn(&sql::Db, &Output, &mut Section) -> Result<(Vec<&'static str>, Vec<Vec<String>>, String)>;
+/// Column names, rows, and the CSV file written.
+type Table = (Vec<&'static str>, Vec<Vec<String>>, String);
 
-fn history(
-    db: &sql::Db,
-    out: &Output,
-    section: &mut Section,
-) -> Result<(Vec<&'static str>, Vec<Vec<String>>, String)> {
+type Part = fn(&sql::Db, &Output, &mut Section) -> Result<Table>;
+
+fn history(db: &sql::Db, out: &Output, section: &mut Section) -> Result<Table> {
     let mut urls: HashMap<i64, (String, i64)> = HashMap::new();
     for r in db.select("history_items", &["id", "url", "visit_count"], "")? {
         if let Some(id) = r[0].int() {
@@ -101,11 +104,7 @@ fn history(
     Ok((headers, rows, rel))
 }
 
-fn bookmarks(
-    db: &sql::Db,
-    out: &Output,
-    section: &mut Section,
-) -> Result<(Vec<&'static str>, Vec<Vec<String>>, String)> {
+fn bookmarks(db: &sql::Db, out: &Output, section: &mut Section) -> Result<Table> {
     let all = db.select(
         "bookmarks",
         &["id", "parent", "type", "title", "url", "deleted"],
@@ -150,11 +149,7 @@ fn bookmarks(
     Ok((headers, rows, rel))
 }
 
-fn tabs(
-    db: &sql::Db,
-    out: &Output,
-    section: &mut Section,
-) -> Result<(Vec<&'static str>, Vec<Vec<String>>, String)> {
+fn tabs(db: &sql::Db, out: &Output, section: &mut Section) -> Result<Table> {
     let order = if db.columns("tabs").contains("order_index") {
         "ORDER BY browser_window_id, order_index"
     } else {

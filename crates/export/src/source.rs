@@ -213,7 +213,6 @@ impl Source for MemorySource {
     }
     fn copy(&self, f: &FileInfo, w: &mut dyn Write) -> Result<()> {
         let b = self.read(f)?;
-        w.write_all(&b)
-            .map_err(|e| ExportError::io(&f.path, e))
+        w.write_all(&b).map_err(|e| ExportError::io(&f.path, e))
     }
 }

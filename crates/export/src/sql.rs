@@ -48,8 +48,10 @@ pub fn open(source: &dyn Source, out: &Output, file: &FileInfo) -> Result<Db> {
     )
     .map_err(|e| ExportError::data(&what, e))?;
     // Check it is readable at all.
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-        .map_err(|e| ExportError::data(&what, e))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| ExportError::data(&what, e))?;
     Ok(Db {
         conn,
         file: file.clone(),

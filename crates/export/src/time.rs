@@ -47,7 +47,10 @@ mod tests {
     #[test]
     fn seconds_and_nanoseconds() {
         // 2019-08-29 23:13:30 UTC, from sms.db (nanoseconds) and as seconds.
-        assert_eq!(apple_to_unix(588_813_210_539_788_032.0), Some(1_567_120_410));
+        assert_eq!(
+            apple_to_unix(588_813_210_539_788_032.0),
+            Some(1_567_120_410)
+        );
         assert_eq!(apple_to_unix(588_813_210.5), Some(1_567_120_410));
         assert_eq!(format(1_567_120_410), "2019-08-29 23:13:30");
         assert_eq!(apple(Some(0.0)), "");

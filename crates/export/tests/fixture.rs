@@ -81,6 +81,19 @@ fn fixture_exports_messages_safari_calendar_whatsapp() {
         "{tabs}"
     );
 
+    // WhatsApp: two chats, three messages, seconds since 2001.
+    let wa = read(&out.join("whatsapp/messages.csv"));
+    assert!(
+        wa.contains("Alice Example,2025-08-27 15:06:40,received,14155550100@s.whatsapp.net,Hi\r\n"),
+        "{wa}"
+    );
+    assert!(
+        wa.contains("Alice Example,2025-08-28 18:53:20,sent,me,Check https://example.org/news\r\n")
+    );
+    assert!(wa.contains(
+        "Example Group,2025-08-29 22:40:00,received,14155550101@s.whatsapp.net,Welcome\r\n"
+    ));
+
     // The index ties it together and says what is missing.
     let index = read(&out.join("index.html"));
     assert!(index.contains("href=\"messages/index.html\""));
@@ -92,7 +105,10 @@ fn fixture_exports_messages_safari_calendar_whatsapp() {
     assert!(by_kind(Kind::Safari).found);
     // No temporary files left, nothing outside the output folder.
     let files = tree(&out);
-    assert!(files.iter().all(|f| !f.contains("sesame-export-tmp")), "{files:?}");
+    assert!(
+        files.iter().all(|f| !f.contains("sesame-export-tmp")),
+        "{files:?}"
+    );
     assert_eq!(tree(parent.path()).len(), files.len());
 }
 

@@ -7,7 +7,6 @@
 use std::path::PathBuf;
 
 use sesame_guess::hints::{default_plan, Hints};
-use sesame_guess::Source;
 
 /// Recorded upper bounds on each scenario's rank (1-based): about twice the rank measured
 /// (see BENCHMARKS.md), plus 5. `None`: not findable from its hints (a random password).

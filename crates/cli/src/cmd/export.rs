@@ -1,7 +1,55 @@
-// Not built yet: this command is being written.
-#[derive(clap::Args)]
-pub struct Args {}
+//! `sesame export BACKUP --out DIR [--only messages,contacts,...] [--force]`: readable exports
+//! of messages, contacts, call history, Safari, calendar, photos, notes and WhatsApp.
 
-pub fn run(_args: Args) -> anyhow::Result<i32> {
-    anyhow::bail!("this command is not available yet")
+use crate::password::PasswordArgs;
+use anyhow::Context;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A backup folder
+    pub backup: PathBuf,
+    /// The folder to write into (created; must be empty unless --force)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Only these kinds, comma-separated: messages, contacts, calls, safari, calendar, photos,
+    /// notes, whatsapp
+    #[arg(long, value_name = "KINDS")]
+    pub only: Option<String>,
+    /// Write into a folder that is not empty
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let only = match &args.only {
+        Some(list) => Some(sesame_export::parse_kinds(list)?),
+        None => None,
+    };
+    let Some((backup, keys)) = super::keychain::open_unlocked(&args.backup, &args.password)? else {
+        return Ok(1);
+    };
+    let opts = sesame_export::Options {
+        only,
+        force: args.force,
+    };
+    let report = sesame_export::export_backup(&backup, keys.as_ref(), &args.out, &opts)
+        .with_context(|| format!("cannot export {}", args.backup.display()))?;
+    for s in &report.sections {
+        if s.found {
+            println!("{:<36} {} item(s)", s.title, s.items);
+        } else {
+            println!("{:<36} not in this backup", s.title);
+        }
+        for n in &s.notes {
+            println!("    note: {n}");
+        }
+    }
+    println!(
+        "Open {} to browse the export.",
+        args.out.join("index.html").display()
+    );
+    Ok(0)
 }

@@ -1,7 +1,220 @@
-// Not built yet: this command is being written.
-#[derive(clap::Args)]
-pub struct Args {}
+//! `sesame hints [--out FILE] [--force]`: a short questionnaire about what the owner remembers,
+//! written as a hints file for `sesame recover --hints FILE`.
+//!
+//! Plain prompts on standard error and answers on standard input, one per line, a blank line
+//! ending each list, so it works on any terminal and can be fed from a script. Each answer is
+//! checked as it is typed (a date that is not a date is asked again), and the file is written
+//! through the same code that reads it back, so it is always valid.
 
-pub fn run(_args: Args) -> anyhow::Result<i32> {
-    anyhow::bail!("this command is not available yet")
+use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use sesame_guess::hints::Hints;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where to write the hints file
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "hints.toml")]
+    pub out: PathBuf,
+    /// Replace the file if it already exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// One question: which list it fills, and how it is asked.
+struct Question {
+    field: Field,
+    ask: &'static str,
+    examples: &'static str,
+}
+
+#[derive(Clone, Copy)]
+enum Field {
+    Words,
+    Dates,
+    Numbers,
+    Passwords,
+}
+
+const QUESTIONS: [Question; 4] = [
+    Question {
+        field: Field::Words,
+        ask: "Names and words you might have used: people, pets, places, teams, phrases",
+        examples: "luna, new york, arsenal",
+    },
+    Question {
+        field: Field::Dates,
+        ask: "Dates that matter: birthdays, anniversaries, years (YYYY-MM-DD, YYYY or MM-DD)",
+        examples: "1995-06-17, 2012, 12-25",
+    },
+    Question {
+        field: Field::Numbers,
+        ask: "Numbers that mean something: house, shirt, lucky number",
+        examples: "14, 221, 007",
+    },
+    Question {
+        field: Field::Passwords,
+        ask: "Passwords and passcodes you used before, exactly as typed (they will be shown)",
+        examples: "Rainbow7, 2580",
+    },
+];
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    if args.out.exists() && !args.force {
+        bail!(
+            "{} already exists; add --force to replace it, or --out FILE to write elsewhere",
+            args.out.display()
+        );
+    }
+    let stdin = io::stdin();
+    let mut input = stdin.lock();
+    let mut prompts = io::stderr();
+    let hints = questionnaire(&mut input, &mut prompts).context("reading the answers")?;
+    if hints.is_empty() {
+        eprintln!("Nothing entered, so no hints file was written.");
+        return Ok(1);
+    }
+    write_file(&args.out, &hints.to_toml(), args.force)?;
+    let counts = [
+        (hints.words.len(), "word"),
+        (hints.dates.len(), "date"),
+        (hints.numbers.len(), "number"),
+        (hints.passwords.len(), "old password"),
+    ];
+    let counts: Vec<String> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+        .collect();
+    eprintln!("\nWrote {} ({}).", args.out.display(), counts.join(", "));
+    if !hints.passwords.is_empty() {
+        eprintln!("It holds your old passwords: delete it when the backup is open again.");
+    }
+    eprintln!(
+        "Next: sesame recover BACKUP --hints {}   (or sesame candidates --hints {} to see the guesses)",
+        args.out.display(),
+        args.out.display()
+    );
+    Ok(0)
+}
+
+/// Asks every question; each list ends at a blank line, everything ends at end of input.
+/// Answers that are not valid (a date that is not a date) are explained and asked again.
+fn questionnaire(input: &mut impl BufRead, prompts: &mut impl Write) -> io::Result<Hints> {
+    let mut hints = Hints::default();
+    writeln!(
+        prompts,
+        "What do you remember about the password? Type one answer per line; an empty line goes\n\
+         to the next question. Anything helps: most forgotten passwords are built from these."
+    )?;
+    'questions: for q in &QUESTIONS {
+        writeln!(prompts, "\n{} (e.g. {}):", q.ask, q.examples)?;
+        loop {
+            write!(prompts, "> ")?;
+            prompts.flush()?;
+            let mut line = String::new();
+            if input.read_line(&mut line)? == 0 {
+                writeln!(prompts)?;
+                break 'questions; // end of input: keep what was given
+            }
+            // Only the line ending goes: spaces may be part of an old password.
+            let answer = line.trim_end_matches(['\n', '\r']);
+            if answer.trim().is_empty() {
+                break;
+            }
+            let one = [answer.to_string()];
+            let none: [String; 0] = [];
+            let (w, d, n, p): (&[String], &[String], &[String], &[String]) = match q.field {
+                Field::Words => (&one, &none, &none, &none),
+                Field::Dates => (&none, &one, &none, &none),
+                Field::Numbers => (&none, &none, &one, &none),
+                Field::Passwords => (&none, &none, &none, &one),
+            };
+            let mut next = hints.clone();
+            match next.add_flags(w, d, n, p) {
+                Ok(()) => hints = next,
+                Err(e) => writeln!(prompts, "  {}; try again", e.msg)?,
+            }
+        }
+    }
+    Ok(hints)
+}
+
+/// Writes the file under a temporary name next to it and renames it into place, so a file is
+/// either complete or absent; readable by the owner only (it may hold old passwords).
+fn write_file(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".sesame-hints")
+        .tempfile_in(&dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    // tempfile creates the file with mode 0600 on Unix already.
+    tmp.write_all(text.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let persisted = if force {
+        tmp.persist(path).map(drop)
+    } else {
+        // Someone may have created the file since the check at the start.
+        tmp.persist_noclobber(path).map(drop)
+    };
+    persisted.map_err(|e| {
+        anyhow::Error::new(e.error).context(format!("cannot write {}", path.display()))
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_with(answers: &str) -> (Hints, String) {
+        let mut input = answers.as_bytes();
+        let mut prompts = Vec::new();
+        let h = questionnaire(&mut input, &mut prompts).unwrap();
+        (h, String::from_utf8(prompts).unwrap())
+    }
+
+    #[test]
+    fn fills_each_list_and_reasks_bad_answers() {
+        let (h, prompts) =
+            run_with("luna\nnew york\n\n1995-13-40\n1995-06-17\n\n14\n\nRainbow7 \n\n");
+        assert_eq!(h.words, ["luna", "new york"]);
+        assert_eq!(h.dates.len(), 1);
+        assert_eq!(h.numbers, ["14"]);
+        assert_eq!(h.passwords, ["Rainbow7 "]);
+        assert!(
+            prompts.contains("\"1995-13-40\" is not a date"),
+            "{prompts}"
+        );
+        assert_eq!(Hints::from_toml(&h.to_toml(), "x").unwrap(), h);
+    }
+
+    #[test]
+    fn end_of_input_keeps_what_was_given() {
+        let (h, _) = run_with("rex");
+        assert_eq!(h.words, ["rex"]);
+        let (h, _) = run_with("");
+        assert!(h.is_empty());
+    }
+
+    #[test]
+    fn refuses_to_overwrite_without_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hints.toml");
+        write_file(&path, "words = [\"a\"]\n", false).unwrap();
+        assert!(write_file(&path, "words = [\"b\"]\n", false).is_err());
+        write_file(&path, "words = [\"c\"]\n", true).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "words = [\"c\"]\n");
+        let err = run(Args {
+            out: path,
+            force: false,
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("already exists"), "{err}");
+    }
 }
