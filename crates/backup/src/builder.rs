@@ -364,8 +364,12 @@ impl BackupBuilder {
                             key_of(DEFAULT_CLASS),
                         )?;
                         if blob.is_none() {
-                            let mut meta =
-                                base(path.as_deref().unwrap_or(""), 0o100644, inode, self.modified);
+                            let mut meta = base(
+                                path.as_deref().unwrap_or(""),
+                                0o100644,
+                                inode,
+                                self.modified,
+                            );
                             meta.size = size;
                             meta.digest = Some(digest);
                             meta.encryption_key = ek;
@@ -405,8 +409,10 @@ impl BackupBuilder {
                     .prepare("INSERT OR REPLACE INTO Files VALUES (?1, ?2, ?3, ?4, ?5)")
                     .map_err(sql)?;
                 for r in &rows {
-                    st.execute(rusqlite::params![r.file_id, r.domain, r.path, r.flags, r.blob])
-                        .map_err(sql)?;
+                    st.execute(rusqlite::params![
+                        r.file_id, r.domain, r.path, r.flags, r.blob
+                    ])
+                    .map_err(sql)?;
                 }
             }
             tx.commit().map_err(sql)?;
@@ -511,10 +517,8 @@ impl BackupBuilder {
         std::fs::create_dir_all(sub).map_err(|e| BackupError::io(sub, e))?;
         let path = sub.join(id);
         let io = |e| BackupError::io(&path, e);
-        let mut out = std::io::BufWriter::with_capacity(
-            1 << 20,
-            std::fs::File::create(&path).map_err(io)?,
-        );
+        let mut out =
+            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).map_err(io)?);
         let mut reader: Box<dyn Read> = match contents {
             Contents::Bytes(b) => Box::new(std::io::Cursor::new(b.as_slice())),
             Contents::Path(p) => {
@@ -544,7 +548,11 @@ impl BackupBuilder {
             carry.extend_from_slice(&buf[..n]);
             let whole = carry.len() - carry.len() % 16;
             // Keep at least one partial or whole block back for the padding at the end.
-            let take = if whole == carry.len() { whole.saturating_sub(16) } else { whole };
+            let take = if whole == carry.len() {
+                whole.saturating_sub(16)
+            } else {
+                whole
+            };
             if take > 0 {
                 cbc_encrypt_in_place(&file_key, &iv, &mut carry[..take]);
                 iv.copy_from_slice(&carry[take - 16..take]);

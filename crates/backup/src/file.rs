@@ -38,9 +38,10 @@ pub fn is_valid_file_id(id: &str) -> bool {
 
 /// AES-256-CBC decryption in place (`data.len()` a multiple of 16), no padding removed.
 pub fn cbc_decrypt(key: &[u8; 32], iv: &[u8; 16], data: &mut [u8]) {
-    debug_assert!(data.len() % 16 == 0);
+    debug_assert!(data.len() & 15 == 0);
     let n = data.len() - data.len() % 16;
-    let _ = Aes256CbcDec::new(key.into(), iv.into()).decrypt_padded_mut::<NoPadding>(&mut data[..n]);
+    let _ =
+        Aes256CbcDec::new(key.into(), iv.into()).decrypt_padded_mut::<NoPadding>(&mut data[..n]);
 }
 
 /// AES-256-CBC decryption in place on up to `threads` threads.
@@ -74,13 +75,14 @@ pub fn cbc_encrypt_pkcs7(key: &[u8; 32], data: &[u8]) -> Vec<u8> {
 /// Appends PKCS#7 padding (1..=16 bytes).
 pub fn pkcs7_pad(buf: &mut Vec<u8>) {
     let pad = 16 - buf.len() % 16;
-    buf.extend(std::iter::repeat(pad as u8).take(pad));
+    buf.resize(buf.len() + pad, pad as u8);
 }
 
 /// AES-256-CBC encryption in place, no padding (`data.len()` a multiple of 16).
 pub fn cbc_encrypt_in_place(key: &[u8; 32], iv: &[u8; 16], data: &mut [u8]) {
     let n = data.len() - data.len() % 16;
-    let _ = Aes256CbcEnc::new(key.into(), iv.into()).encrypt_padded_mut::<NoPadding>(&mut data[..n], n);
+    let _ =
+        Aes256CbcEnc::new(key.into(), iv.into()).encrypt_padded_mut::<NoPadding>(&mut data[..n], n);
 }
 
 /// How many threads to decrypt one chunk on by default.
@@ -135,7 +137,12 @@ impl Backup {
         threads: usize,
         progress: &mut dyn FnMut(u64),
     ) -> Result<CopyReport> {
-        let label = || format!("{}/{} ({})", entry.domain, entry.relative_path, entry.file_id);
+        let label = || {
+            format!(
+                "{}/{} ({})",
+                entry.domain, entry.relative_path, entry.file_id
+            )
+        };
         if entry.kind != EntryKind::File {
             return Err(BackupError::Manifest(format!(
                 "{} is a {}, not a file",
@@ -197,7 +204,10 @@ impl Backup {
             .as_ref()
             .and_then(|m| m.encryption_key.as_deref())
             .ok_or_else(|| {
-                BackupError::Crypto(format!("{}: no EncryptionKey in its MBFile record", label()))
+                BackupError::Crypto(format!(
+                    "{}: no EncryptionKey in its MBFile record",
+                    label()
+                ))
             })?;
         let key = keys
             .unwrap_class_wrapped(wrapped)
@@ -209,9 +219,9 @@ impl Backup {
             ));
         }
         if len == 0 {
-            let warning = recorded.filter(|&s| s != 0).map(|s| {
-                format!("{}: the blob is empty but Size says {s}", label())
-            });
+            let warning = recorded
+                .filter(|&s| s != 0)
+                .map(|s| format!("{}: the blob is empty but Size says {s}", label()));
             return Ok(CopyReport {
                 warning,
                 ..Default::default()
@@ -289,7 +299,9 @@ mod tests {
     #[test]
     fn parallel_matches_serial() {
         let key = [7u8; 32];
-        let plain: Vec<u8> = (0..3 * 1024 * 1024 + 48).map(|i| (i * 31 % 251) as u8).collect();
+        let plain: Vec<u8> = (0..3 * 1024 * 1024 + 48)
+            .map(|i| (i * 31 % 251) as u8)
+            .collect();
         let mut ct = plain.clone();
         cbc_encrypt_in_place(&key, &[0; 16], &mut ct);
         for threads in [1, 2, 3, 7] {

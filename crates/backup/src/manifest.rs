@@ -103,8 +103,14 @@ impl Manifest {
     pub fn filter(&self, domain: Option<&str>, path_glob: Option<&str>) -> Vec<&ManifestEntry> {
         self.entries
             .iter()
-            .filter(|e| domain.map_or(true, |d| e.domain == d))
-            .filter(|e| path_glob.map_or(true, |g| glob_match(g, &e.relative_path)))
+            .filter(|e| match domain {
+                Some(d) => e.domain == d,
+                None => true,
+            })
+            .filter(|e| match path_glob {
+                Some(g) => glob_match(g, &e.relative_path),
+                None => true,
+            })
             .collect()
     }
 
@@ -164,9 +170,7 @@ fn describe_sql_error(e: &rusqlite::Error) -> String {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
             "not a SQLite database".into()
         }
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::DatabaseCorrupt =>
-        {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseCorrupt => {
             "the database is damaged".into()
         }
         other => {
@@ -202,7 +206,10 @@ fn entry_from_row(
             Err(e) => (None, Some(e.to_string())),
         },
         ValueRef::Null => (None, None),
-        _ => (None, Some("the file column is not an MBFile blob".to_string())),
+        _ => (
+            None,
+            Some("the file column is not an MBFile blob".to_string()),
+        ),
     };
     if let Some(e) = meta_err {
         warning = Some(format!("{domain} {file_id}: {e}"));
@@ -216,7 +223,9 @@ fn entry_from_row(
     };
     let flags = match col(3)? {
         ValueRef::Integer(i) => Some(i),
-        ValueRef::Text(t) => std::str::from_utf8(t).ok().and_then(|s| s.trim().parse().ok()),
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| s.trim().parse().ok()),
         ValueRef::Real(r) if r.is_finite() && r.fract() == 0.0 => Some(r as i64),
         _ => None,
     };
@@ -248,8 +257,8 @@ pub fn open_db_bytes(bytes: &[u8]) -> Result<rusqlite::Connection> {
             "not a SQLite database (wrong header: damaged, or still encrypted?)".into(),
         ));
     }
-    let mut conn = rusqlite::Connection::open_in_memory()
-        .map_err(|e| BackupError::Manifest(e.to_string()))?;
+    let mut conn =
+        rusqlite::Connection::open_in_memory().map_err(|e| BackupError::Manifest(e.to_string()))?;
     // SAFETY: the buffer comes from sqlite3_malloc64 as `OwnedData` requires, is fully
     // initialised by the copy, and SQLite owns and frees it from then on.
     let data = unsafe {
@@ -257,6 +266,13 @@ pub fn open_db_bytes(bytes: &[u8]) -> Result<rusqlite::Connection> {
         let ptr = std::ptr::NonNull::new(ptr)
             .ok_or_else(|| BackupError::Manifest("out of memory loading Manifest.db".into()))?;
         std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr.as_ptr(), bytes.len());
+        // A WAL-mode database (header bytes 18-19 = 2) cannot be opened from memory: mark the
+        // copy as a rollback-journal database, which is what it is once in memory.
+        let header = std::slice::from_raw_parts_mut(ptr.as_ptr(), 20);
+        if header[18] == 2 || header[19] == 2 {
+            header[18] = 1;
+            header[19] = 1;
+        }
         rusqlite::serialize::OwnedData::from_raw_nonnull(ptr, bytes.len())
     };
     conn.deserialize(rusqlite::DatabaseName::Main, data, true)
@@ -346,9 +362,7 @@ impl Backup {
     pub fn open_manifest(&self, keys: Option<&UnlockedKeys>) -> Result<Manifest> {
         let bytes = self.manifest_db_bytes(keys)?;
         Manifest::from_db_bytes(&bytes).map_err(|e| match e {
-            BackupError::Manifest(w) => {
-                BackupError::malformed(self.root.join("Manifest.db"), w)
-            }
+            BackupError::Manifest(w) => BackupError::malformed(self.root.join("Manifest.db"), w),
             other => other,
         })
     }

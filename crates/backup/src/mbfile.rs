@@ -203,7 +203,13 @@ pub fn encode_mbfile(f: &MbFile) -> Vec<u8> {
         objects.push(v);
         Value::Uid(Uid::new((objects.len() - 1) as u64))
     };
-    let int = |v: i128| Value::Integer(if v < 0 { (v as i64).into() } else { (v as u64).into() });
+    let int = |v: i128| {
+        Value::Integer(if v < 0 {
+            (v as i64).into()
+        } else {
+            (v as u64).into()
+        })
+    };
     root.insert("Size".into(), int(f.size as i128));
     root.insert("Mode".into(), int(f.mode as i128));
     root.insert("UserID".into(), int(f.user_id as i128));
@@ -264,7 +270,10 @@ pub fn encode_mbfile(f: &MbFile) -> Vec<u8> {
     class.insert("$classname".into(), Value::String("MBFile".into()));
     class.insert(
         "$classes".into(),
-        Value::Array(vec![Value::String("MBFile".into()), Value::String("NSObject".into())]),
+        Value::Array(vec![
+            Value::String("MBFile".into()),
+            Value::String("NSObject".into()),
+        ]),
     );
     let uid = push(&mut objects, Value::Dictionary(class));
     root.insert("$class".into(), uid);

@@ -16,7 +16,9 @@ fn check_component(c: &str, what: &str) -> Result<(), Refusal> {
         return Err(format!("{what} climbs out with '..'"));
     }
     if cfg!(windows) && (c.contains('\\') || c.contains(':')) {
-        return Err(format!("{what} contains '\\' or ':' (not a plain name on Windows)"));
+        return Err(format!(
+            "{what} contains '\\' or ':' (not a plain name on Windows)"
+        ));
     }
     // Belt and braces: the component must parse as one normal path component.
     let mut comps = Path::new(c).components();
@@ -64,7 +66,10 @@ pub fn ensure_dirs(root: &Path, rel: &Path) -> Result<(), Refusal> {
         at.push(name);
         match std::fs::symlink_metadata(&at) {
             Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!("{} is a symlink: refusing to write through it", at.display()))
+                return Err(format!(
+                    "{} is a symlink: refusing to write through it",
+                    at.display()
+                ))
             }
             Ok(m) if m.is_dir() => {}
             Ok(_) => return Err(format!("{} exists and is not a folder", at.display())),
@@ -97,14 +102,18 @@ pub fn symlink_target_ok(target: &str) -> Result<(), Refusal> {
         return Err("the symlink target contains a NUL byte".into());
     }
     if target.starts_with('/') || Path::new(target).is_absolute() || Path::new(target).has_root() {
-        return Err(format!("the symlink points outside the output folder ({target})"));
+        return Err(format!(
+            "the symlink points outside the output folder ({target})"
+        ));
     }
     for c in target.split('/') {
         if c.is_empty() || c == "." {
             continue;
         }
         if c == ".." {
-            return Err(format!("the symlink target climbs out with '..' ({target})"));
+            return Err(format!(
+                "the symlink target climbs out with '..' ({target})"
+            ));
         }
         check_component(c, "the symlink target")?;
     }
@@ -121,9 +130,15 @@ mod tests {
             safe_relative("HomeDomain", "Library/SMS/sms.db").unwrap(),
             Path::new("HomeDomain/Library/SMS/sms.db")
         );
-        assert_eq!(safe_relative("HomeDomain", "").unwrap(), Path::new("HomeDomain"));
+        assert_eq!(
+            safe_relative("HomeDomain", "").unwrap(),
+            Path::new("HomeDomain")
+        );
         assert_eq!(safe_relative("D", "a//./b").unwrap(), Path::new("D/a/b"));
-        assert_eq!(safe_relative("D", "..a/b..").unwrap(), Path::new("D/..a/b.."));
+        assert_eq!(
+            safe_relative("D", "..a/b..").unwrap(),
+            Path::new("D/..a/b..")
+        );
     }
 
     #[test]

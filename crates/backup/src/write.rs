@@ -121,7 +121,10 @@ fn prepare_out(backup: &Backup, out: &Path, force: bool) -> Result<()> {
         Ok(_) => {
             return Err(BackupError::io(
                 out,
-                std::io::Error::new(std::io::ErrorKind::AlreadyExists, "exists and is not a folder"),
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "exists and is not a folder",
+                ),
             ))
         }
         Err(_) => std::fs::create_dir_all(out).map_err(|e| BackupError::io(out, e))?,
@@ -270,7 +273,9 @@ pub fn decrypt_backup(
     for e in manifest.entries() {
         match e.kind {
             EntryKind::File if is_valid_file_id(&e.file_id) => files.push((e, blob_len(backup, e))),
-            EntryKind::File => report.failed.push(failure(e, "the fileID is not a plain name")),
+            EntryKind::File => report
+                .failed
+                .push(failure(e, "the fileID is not a plain name")),
             EntryKind::Directory => report.directories += 1,
             EntryKind::Symlink => report.symlinks += 1,
             EntryKind::Other(_) => {}
@@ -279,7 +284,7 @@ pub fn decrypt_backup(
             report.keychain_stays_encrypted = true;
         }
     }
-    files.sort_by(|a, b| b.1.cmp(&a.1));
+    files.sort_by_key(|f| std::cmp::Reverse(f.1));
     let shared = Shared {
         done: AtomicU64::new(0),
         files_done: AtomicU64::new(0),
@@ -321,8 +326,12 @@ pub fn decrypt_backup(
     });
     report.files = count.into_inner();
     report.bytes = written.into_inner();
-    report.failed.extend(failed.into_inner().unwrap_or_else(|p| p.into_inner()));
-    report.warnings.extend(warnings.into_inner().unwrap_or_else(|p| p.into_inner()));
+    report
+        .failed
+        .extend(failed.into_inner().unwrap_or_else(|p| p.into_inner()));
+    report
+        .warnings
+        .extend(warnings.into_inner().unwrap_or_else(|p| p.into_inner()));
 
     // Manifest.db: the plain database, with EncryptionKey taken out of every MBFile record.
     let db_dest = out.join("Manifest.db");
@@ -358,7 +367,8 @@ pub fn decrypt_backup(
 fn strip_encryption_keys(path: &Path) -> Result<()> {
     let sql = |e: rusqlite::Error| BackupError::malformed(path, e.to_string());
     let mut conn = rusqlite::Connection::open(path).map_err(sql)?;
-    conn.pragma_update(None, "journal_mode", "DELETE").map_err(sql)?;
+    conn.pragma_update(None, "journal_mode", "DELETE")
+        .map_err(sql)?;
     let tx = conn.transaction().map_err(sql)?;
     {
         let mut updates = Vec::new();
@@ -428,15 +438,19 @@ pub fn extract(
             EntryKind::Directory => dirs.push((e, rel)),
             EntryKind::File => {
                 if rel.components().count() < 2 {
-                    report.refused.push(refuse(e, "a file cannot be the domain folder itself".into()));
+                    report.refused.push(refuse(
+                        e,
+                        "a file cannot be the domain folder itself".into(),
+                    ));
                 } else {
                     files.push((e, rel, blob_len(backup, e)));
                 }
             }
             EntryKind::Symlink => links.push((e, rel)),
-            EntryKind::Other(n) => report
-                .warnings
-                .push(format!("{}/{}: skipped (flags {n})", e.domain, e.relative_path)),
+            EntryKind::Other(n) => report.warnings.push(format!(
+                "{}/{}: skipped (flags {n})",
+                e.domain, e.relative_path
+            )),
         }
     }
     // Folders first, then files (in parallel), then symlinks, then folder times.
@@ -447,7 +461,7 @@ pub fn extract(
             Err(why) => report.refused.push(refuse(e, why)),
         }
     }
-    files.sort_by(|a, b| b.2.cmp(&a.2));
+    files.sort_by_key(|f| std::cmp::Reverse(f.2));
     let shared = Shared {
         done: AtomicU64::new(0),
         files_done: AtomicU64::new(0),
@@ -463,16 +477,19 @@ pub fn extract(
     run_pool(&files, threads, &|(e, rel, len)| {
         let parent = rel.parent().unwrap_or(Path::new(""));
         if let Err(why) = paths::ensure_dirs(out, parent) {
-            refused.lock().unwrap_or_else(|p| p.into_inner()).push(refuse(e, why));
+            refused
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(refuse(e, why));
             shared.advance(*len, 1);
             return;
         }
         let dest = out.join(rel);
         if std::fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
-            refused.lock().unwrap_or_else(|p| p.into_inner()).push(refuse(
-                e,
-                format!("{} is already a folder", dest.display()),
-            ));
+            refused
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(refuse(e, format!("{} is already a folder", dest.display())));
             shared.advance(*len, 1);
             return;
         }
@@ -499,19 +516,32 @@ pub fn extract(
     });
     report.files = count.into_inner();
     report.bytes = written.into_inner();
-    report.failed.extend(failed.into_inner().unwrap_or_else(|p| p.into_inner()));
-    report.refused.extend(refused.into_inner().unwrap_or_else(|p| p.into_inner()));
-    report.warnings.extend(warnings.into_inner().unwrap_or_else(|p| p.into_inner()));
+    report
+        .failed
+        .extend(failed.into_inner().unwrap_or_else(|p| p.into_inner()));
+    report
+        .refused
+        .extend(refused.into_inner().unwrap_or_else(|p| p.into_inner()));
+    report
+        .warnings
+        .extend(warnings.into_inner().unwrap_or_else(|p| p.into_inner()));
 
     for (e, rel) in &links {
-        let target = e.meta.as_ref().and_then(|m| m.target.clone()).unwrap_or_default();
+        let target = e
+            .meta
+            .as_ref()
+            .and_then(|m| m.target.clone())
+            .unwrap_or_default();
         if let Err(why) = paths::symlink_target_ok(&target) {
             report.refused.push(refuse(e, why));
             continue;
         }
         let parent = rel.parent().unwrap_or(Path::new(""));
         if rel.components().count() < 2 {
-            report.refused.push(refuse(e, "a symlink cannot be the domain folder itself".into()));
+            report.refused.push(refuse(
+                e,
+                "a symlink cannot be the domain folder itself".into(),
+            ));
             continue;
         }
         if let Err(why) = paths::ensure_dirs(out, parent) {
@@ -520,7 +550,9 @@ pub fn extract(
         }
         let dest = out.join(rel);
         if std::fs::symlink_metadata(&dest).is_ok() {
-            report.refused.push(refuse(e, format!("{} already exists", dest.display())));
+            report
+                .refused
+                .push(refuse(e, format!("{} already exists", dest.display())));
             continue;
         }
         match make_symlink(&target, &dest) {
@@ -585,7 +617,11 @@ pub fn rekey_backup(
     }
     let new_k = crate::kdf::derive(new_password, &new_kb.kdf_params());
     let mut rewrapped = 0;
-    for ck in new_kb.class_keys.iter_mut().filter(|c| c.password_wrapped()) {
+    for ck in new_kb
+        .class_keys
+        .iter_mut()
+        .filter(|c| c.password_wrapped())
+    {
         let inner = crate::aeskw::unwrap(&old_k, &ck.wpky).ok_or_else(|| {
             BackupError::Crypto(format!(
                 "class key {} does not unwrap with the password that unwraps the others: the keybag is damaged",
@@ -611,7 +647,9 @@ pub fn rekey_backup(
         let rd = std::fs::read_dir(&dir).map_err(|e| BackupError::io(&dir, e))?;
         for ent in rd {
             let ent = ent.map_err(|e| BackupError::io(&dir, e))?;
-            let ft = ent.file_type().map_err(|e| BackupError::io(ent.path(), e))?;
+            let ft = ent
+                .file_type()
+                .map_err(|e| BackupError::io(ent.path(), e))?;
             let r = rel.join(ent.file_name());
             if ft.is_dir() {
                 stack.push(r);
@@ -625,7 +663,7 @@ pub fn rekey_backup(
             }
         }
     }
-    list.sort_by(|a, b| b.1.cmp(&a.1));
+    list.sort_by_key(|f| std::cmp::Reverse(f.1));
     let shared = Shared {
         done: AtomicU64::new(0),
         files_done: AtomicU64::new(0),
@@ -647,7 +685,10 @@ pub fn rekey_backup(
         })();
         shared.advance(*len, 1);
         if let Err(e) = r {
-            first_err.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+            first_err
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_or_insert(e);
         }
     });
     if let Some(e) = first_err.into_inner().unwrap_or_else(|p| p.into_inner()) {

@@ -1,7 +1,108 @@
-// Not built yet: this command is being written.
-#[derive(clap::Args)]
-pub struct Args {}
+//! `sesame change-password`: a copy of the backup that opens with a new password.
 
-pub fn run(_args: Args) -> anyhow::Result<i32> {
-    anyhow::bail!("this command is not available yet")
+use crate::password::{first_line, prompt_password, PasswordArgs};
+use anyhow::{bail, Context};
+use sesame_backup::write::{rekey_backup, WriteOptions};
+use sesame_backup::BackupError;
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The backup folder
+    pub backup: PathBuf,
+    /// Where to write the re-keyed copy (a new or empty folder)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Read the new password from the first line of FILE (else SESAME_NEW_PASSWORD, else asked twice)
+    #[arg(long, value_name = "FILE")]
+    pub new_password_file: Option<PathBuf>,
+    /// Write into DIR even if it is not empty
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+fn new_password(args: &Args) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+    let pw = if let Some(f) = &args.new_password_file {
+        let bytes = Zeroizing::new(
+            std::fs::read(f)
+                .with_context(|| format!("cannot read the new password file {}", f.display()))?,
+        );
+        Zeroizing::new(first_line(&bytes))
+    } else if let Some(v) = std::env::var_os("SESAME_NEW_PASSWORD") {
+        Zeroizing::new(v.into_encoded_bytes())
+    } else {
+        let a = prompt_password("New backup password: ").context(
+            "no new password given: use --new-password-file FILE or SESAME_NEW_PASSWORD",
+        )?;
+        let b = prompt_password("Again: ")?;
+        if a != b {
+            bail!("the two new passwords differ; nothing was written");
+        }
+        a
+    };
+    if pw.is_empty() {
+        bail!("the new password is empty (hint: to remove the password, use `sesame decrypt`)");
+    }
+    Ok(pw)
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let backup = super::decrypt::open(&args.backup)?;
+    if !backup.encrypted {
+        bail!(
+            "{} is not encrypted, so it has no password to change",
+            args.backup.display()
+        );
+    }
+    let old = args.password.get("Current backup password: ", None)?;
+    if backup.unlock(&old).is_err() {
+        eprintln!(
+            "sesame: the password is wrong for {} (hint: `sesame recover {}` finds a forgotten one)",
+            args.backup.display(),
+            args.backup.display()
+        );
+        return Ok(1);
+    }
+    let new = new_password(&args)?;
+    let bar = super::decrypt::progress_bar("copying");
+    let opts = WriteOptions {
+        force: args.force,
+        threads: 0,
+    };
+    let rep = match rekey_backup(
+        &backup,
+        &old,
+        &new,
+        &args.out,
+        &opts,
+        &super::decrypt::feed(&bar),
+    ) {
+        Ok(r) => r,
+        Err(BackupError::WrongPassword) => {
+            eprintln!(
+                "sesame: the password is wrong for {}",
+                args.backup.display()
+            );
+            return Ok(1);
+        }
+        Err(e) => {
+            return Err(super::decrypt::explain(e, &args.out))
+                .with_context(|| format!("re-keying {}", args.backup.display()))
+        }
+    };
+    bar.finish_and_clear();
+    println!(
+        "Wrote a copy of the backup to {} that opens with the new password ({} class keys re-wrapped, {} files copied).",
+        args.out.display(),
+        rep.class_keys,
+        crate::output::group(rep.files)
+    );
+    println!(
+        "The original is unchanged. The device still uses its own backup password for future \
+         backups: change that on the device (Finder or iTunes: \"Change Password...\")."
+    );
+    Ok(0)
 }

@@ -1,7 +1,161 @@
-// Not built yet: this command is being written.
-#[derive(clap::Args)]
-pub struct Args {}
+//! `sesame decrypt`: a decrypted copy of a backup that reads as an unencrypted backup.
+//! Also the shared steps of the data commands: open, ask for the password, unlock, progress.
 
-pub fn run(_args: Args) -> anyhow::Result<i32> {
-    anyhow::bail!("this command is not available yet")
+use crate::output::{group, human_bytes};
+use crate::password::PasswordArgs;
+use anyhow::Context;
+use sesame_backup::write::{decrypt_backup, Progress, WriteOptions};
+use sesame_backup::{Backup, BackupError, UnlockedKeys};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The backup folder
+    pub backup: PathBuf,
+    /// Where to write the decrypted copy (a new or empty folder)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Write into DIR even if it is not empty
+    #[arg(long)]
+    pub force: bool,
+    /// Worker threads (default: one per core)
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+/// Opens a backup folder with a one-line error naming it.
+pub(crate) fn open(path: &Path) -> anyhow::Result<Backup> {
+    Backup::open(path).with_context(|| {
+        format!(
+            "cannot open the backup {} (hint: give the backup folder, the one named after the \
+             device's UDID; `sesame list` shows them)",
+            path.display()
+        )
+    })
+}
+
+/// The class keys, when the backup is encrypted (asks for the password). Err(exit code 1)
+/// after saying so when the password is wrong.
+pub(crate) fn unlock(
+    backup: &Backup,
+    password: &PasswordArgs,
+    path: &Path,
+) -> anyhow::Result<Result<Option<UnlockedKeys>, i32>> {
+    if !backup.encrypted {
+        return Ok(Ok(None));
+    }
+    let pw = password.get("Backup password: ", None)?;
+    match backup.unlock(&pw) {
+        Ok(k) => Ok(Ok(Some(k))),
+        Err(BackupError::WrongPassword) => {
+            eprintln!(
+                "sesame: the password is wrong for {} (hint: `sesame recover {}` finds a forgotten one)",
+                path.display(),
+                path.display()
+            );
+            Ok(Err(1))
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot unlock {}", path.display())),
+    }
+}
+
+/// A progress bar on a terminal, nothing otherwise.
+pub(crate) fn progress_bar(what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Feeds a bar from the library's progress callback.
+pub(crate) fn feed(bar: &indicatif::ProgressBar) -> impl Fn(&Progress) + Sync + '_ {
+    move |p: &Progress| {
+        if bar.length() != Some(p.bytes_total) {
+            bar.set_length(p.bytes_total);
+        }
+        bar.set_position(p.bytes_done);
+    }
+}
+
+/// Adds the hint for the errors people can fix.
+pub(crate) fn explain(e: BackupError, out: &Path) -> anyhow::Error {
+    match e {
+        BackupError::OutputNotEmpty { .. } => anyhow::anyhow!(
+            "{}: the output folder is not empty (hint: choose a new folder, or add --force to write into it)",
+            out.display()
+        ),
+        other => anyhow::Error::new(other),
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let backup = open(&args.backup)?;
+    let keys = match unlock(&backup, &args.password, &args.backup)? {
+        Ok(k) => k,
+        Err(code) => return Ok(code),
+    };
+    if !backup.encrypted {
+        eprintln!(
+            "sesame: {} is not encrypted; writing a plain copy",
+            args.backup.display()
+        );
+    }
+    let bar = progress_bar("decrypting");
+    let opts = WriteOptions {
+        force: args.force,
+        threads: args.threads.unwrap_or(0),
+    };
+    let started = std::time::Instant::now();
+    let rep = decrypt_backup(&backup, keys.as_ref(), &args.out, &opts, &feed(&bar))
+        .map_err(|e| explain(e, &args.out))
+        .with_context(|| format!("decrypting {}", args.backup.display()))?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "Wrote a decrypted copy to {}: {} files ({}), {} folders, {} symlinks in {:.1} s.",
+        args.out.display(),
+        group(rep.files),
+        human_bytes(rep.bytes),
+        group(rep.directories),
+        group(rep.symlinks),
+        secs
+    );
+    println!("It reads as an unencrypted backup (Manifest.plist says IsEncrypted false).");
+    if rep.keychain_stays_encrypted {
+        println!(
+            "Note: the keychain (KeychainDomain/keychain-backup.plist) stays encrypted with keys from \
+             this backup's keybag, which the copy no longer has: restoring the copy does not bring \
+             back saved passwords. Use `sesame keychain {}` to read them from the original.",
+            args.backup.display()
+        );
+    }
+    for w in &rep.warnings {
+        eprintln!("sesame: warning: {w}");
+    }
+    for f in &rep.failed {
+        eprintln!(
+            "sesame: not decrypted: {}/{} ({}): {}",
+            f.domain, f.relative_path, f.file_id, f.error
+        );
+    }
+    if !rep.failed.is_empty() {
+        eprintln!(
+            "sesame: {} files could not be decrypted; everything else was written",
+            rep.failed.len()
+        );
+        return Ok(2);
+    }
+    Ok(0)
 }

@@ -1,7 +1,114 @@
-// Not built yet: this command is being written.
-#[derive(clap::Args)]
-pub struct Args {}
+//! `sesame extract`: files copied out as a readable DIR/<domain>/<relativePath> tree.
 
-pub fn run(_args: Args) -> anyhow::Result<i32> {
-    anyhow::bail!("this command is not available yet")
+use crate::output::{group, human_bytes};
+use crate::password::PasswordArgs;
+use anyhow::Context;
+use sesame_backup::write::{extract, WriteOptions};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The backup folder
+    pub backup: PathBuf,
+    /// Where to write the tree (a new or empty folder)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Only this domain (e.g. HomeDomain, CameraRollDomain)
+    #[arg(long, value_name = "D")]
+    pub domain: Option<String>,
+    /// Only relative paths matching GLOB (`*` any characters including `/`, `?` one)
+    #[arg(long, value_name = "GLOB")]
+    pub path: Option<String>,
+    /// Write into DIR even if it is not empty
+    #[arg(long)]
+    pub force: bool,
+    /// Worker threads (default: one per core)
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let backup = super::decrypt::open(&args.backup)?;
+    let keys = match super::decrypt::unlock(&backup, &args.password, &args.backup)? {
+        Ok(k) => k,
+        Err(code) => return Ok(code),
+    };
+    let manifest = backup
+        .open_manifest(keys.as_ref())
+        .with_context(|| format!("cannot read the file list of {}", args.backup.display()))?;
+    let entries = manifest.filter(args.domain.as_deref(), args.path.as_deref());
+    if entries.is_empty() {
+        eprintln!(
+            "sesame: nothing matches{}{} (hint: `sesame files {}` lists what there is)",
+            args.domain
+                .as_deref()
+                .map(|d| format!(" --domain {d}"))
+                .unwrap_or_default(),
+            args.path
+                .as_deref()
+                .map(|p| format!(" --path {p}"))
+                .unwrap_or_default(),
+            args.backup.display()
+        );
+        return Ok(2);
+    }
+    let bar = super::decrypt::progress_bar("extracting");
+    let opts = WriteOptions {
+        force: args.force,
+        threads: args.threads.unwrap_or(0),
+    };
+    let rep = extract(
+        &backup,
+        keys.as_ref(),
+        &entries,
+        &args.out,
+        &opts,
+        &super::decrypt::feed(&bar),
+    )
+    .map_err(|e| super::decrypt::explain(e, &args.out))
+    .with_context(|| format!("extracting from {}", args.backup.display()))?;
+    bar.finish_and_clear();
+    println!(
+        "Extracted {} files ({}), {} folders, {} symlinks to {}",
+        group(rep.files),
+        human_bytes(rep.bytes),
+        group(rep.directories),
+        group(rep.symlinks),
+        args.out.display()
+    );
+    for w in &rep.warnings {
+        eprintln!("sesame: warning: {w}");
+    }
+    for r in &rep.refused {
+        eprintln!(
+            "sesame: refused {}/{}: {}",
+            r.domain,
+            r.relative_path.escape_debug(),
+            r.reason
+        );
+    }
+    if !rep.refused.is_empty() {
+        eprintln!(
+            "sesame: {} entries were refused because they would have been written outside {} \
+             (or through a symlink); nothing was written for them",
+            rep.refused.len(),
+            args.out.display()
+        );
+    }
+    for f in &rep.failed {
+        eprintln!(
+            "sesame: not extracted: {}/{}: {}",
+            f.domain, f.relative_path, f.error
+        );
+    }
+    if !rep.failed.is_empty() {
+        eprintln!(
+            "sesame: {} files could not be extracted; the rest were written",
+            rep.failed.len()
+        );
+        return Ok(2);
+    }
+    Ok(0)
 }
