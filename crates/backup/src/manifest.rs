@@ -257,25 +257,23 @@ pub fn open_db_bytes(bytes: &[u8]) -> Result<rusqlite::Connection> {
             "not a SQLite database (wrong header: damaged, or still encrypted?)".into(),
         ));
     }
+    if bytes.len() > i32::MAX as usize {
+        return Err(BackupError::Manifest(
+            "Manifest.db is over 2 GiB, more than SQLite loads into memory".into(),
+        ));
+    }
     let mut conn =
         rusqlite::Connection::open_in_memory().map_err(|e| BackupError::Manifest(e.to_string()))?;
-    // SAFETY: the buffer comes from sqlite3_malloc64 as `OwnedData` requires, is fully
-    // initialised by the copy, and SQLite owns and frees it from then on.
-    let data = unsafe {
-        let ptr = rusqlite::ffi::sqlite3_malloc64(bytes.len() as u64) as *mut u8;
-        let ptr = std::ptr::NonNull::new(ptr)
-            .ok_or_else(|| BackupError::Manifest("out of memory loading Manifest.db".into()))?;
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr.as_ptr(), bytes.len());
-        // A WAL-mode database (header bytes 18-19 = 2) cannot be opened from memory: mark the
-        // copy as a rollback-journal database, which is what it is once in memory.
-        let header = std::slice::from_raw_parts_mut(ptr.as_ptr(), 20);
-        if header[18] == 2 || header[19] == 2 {
-            header[18] = 1;
-            header[19] = 1;
-        }
-        rusqlite::serialize::OwnedData::from_raw_nonnull(ptr, bytes.len())
-    };
-    conn.deserialize(rusqlite::DatabaseName::Main, data, true)
+    // A WAL-mode database (header bytes 18-19 = 2) cannot be opened from memory: present the
+    // copy as a rollback-journal database, which is what it is once in memory.
+    let mut header = [0u8; 100];
+    header.copy_from_slice(&bytes[..100]);
+    if header[18] == 2 || header[19] == 2 {
+        header[18] = 1;
+        header[19] = 1;
+    }
+    let reader = std::io::Read::chain(&header[..], &bytes[100..]);
+    conn.deserialize_read_exact(rusqlite::MAIN_DB, reader, bytes.len(), true)
         .map_err(|e| BackupError::Manifest(describe_sql_error(&e)))?;
     Ok(conn)
 }

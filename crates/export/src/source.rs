@@ -52,21 +52,7 @@ impl<'a> BackupSource<'a> {
                 "the backup is encrypted: the password is needed",
             ));
         }
-        let manifest = match backup.open_manifest(keys) {
-            Ok(m) => m,
-            // SQLite will not deserialize a database whose header says WAL mode (bytes 18 and
-            // 19 = 2), as real Manifest.db files often do: read it again as rollback-journal.
-            Err(first) => {
-                let mut bytes = backup.manifest_db_bytes(keys)?;
-                if bytes.len() > 100 && bytes[18] == 2 && bytes[19] == 2 {
-                    bytes[18] = 1;
-                    bytes[19] = 1;
-                    Manifest::from_db_bytes(&bytes)?
-                } else {
-                    return Err(first.into());
-                }
-            }
-        };
+        let manifest = backup.open_manifest(keys)?;
         Ok(BackupSource {
             backup,
             keys,
