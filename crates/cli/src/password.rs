@@ -18,7 +18,10 @@ pub struct PasswordArgs {
 
 /// First line of a file, without its line ending.
 pub fn first_line(bytes: &[u8]) -> Vec<u8> {
-    let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
     let mut line = bytes[..end].to_vec();
     if line.last() == Some(&b'\r') {
         line.pop();
@@ -63,6 +66,17 @@ impl PasswordArgs {
             return Ok(p);
         }
         prompt_password(prompt)
+    }
+}
+
+impl PasswordArgs {
+    /// The password of an encrypted backup: given, remembered in the potfile, or asked.
+    pub fn for_backup(&self, backup: &sesame_backup::Backup) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+        let remembered = backup
+            .hash_line()
+            .ok()
+            .and_then(|l| crate::potfile_lookup(&l));
+        self.get("Backup password: ", remembered)
     }
 }
 

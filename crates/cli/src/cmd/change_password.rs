@@ -57,8 +57,15 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             args.backup.display()
         );
     }
-    let old = args.password.get("Current backup password: ", None)?;
-    if backup.unlock(&old).is_err() {
+    let remembered = backup
+        .hash_line()
+        .ok()
+        .and_then(|l| crate::potfile_lookup(&l));
+    let old = args.password.get("Current backup password: ", remembered)?;
+    if let Err(e) = backup.unlock(&old) {
+        if !matches!(e, sesame_backup::BackupError::WrongPassword) {
+            return Err(e.into());
+        }
         eprintln!(
             "sesame: the password is wrong for {} (hint: `sesame recover {}` finds a forgotten one)",
             args.backup.display(),

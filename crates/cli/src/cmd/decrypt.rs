@@ -47,7 +47,7 @@ pub(crate) fn unlock(
     if !backup.encrypted {
         return Ok(Ok(None));
     }
-    let pw = password.get("Backup password: ", None)?;
+    let pw = password.for_backup(backup)?;
     match backup.unlock(&pw) {
         Ok(k) => Ok(Ok(Some(k))),
         Err(BackupError::WrongPassword) => {

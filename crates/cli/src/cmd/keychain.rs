@@ -4,7 +4,7 @@
 use crate::password::PasswordArgs;
 use anyhow::Context;
 use sesame_backup::keychain::{read_keychain, ItemKind, ItemState, KeychainItem};
-use sesame_backup::{Backup, BackupError, UnlockedKeys};
+use sesame_backup::{Backup, UnlockedKeys};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -32,27 +32,11 @@ pub fn open_unlocked(
     path: &Path,
     password: &PasswordArgs,
 ) -> anyhow::Result<Option<(Backup, Option<UnlockedKeys>)>> {
-    let backup = Backup::open(path)?;
-    if !backup.encrypted {
-        return Ok(Some((backup, None)));
-    }
-    let remembered = backup
-        .hash_line()
-        .ok()
-        .and_then(|l| crate::potfile_lookup(&l));
-    let pw = password.get("Backup password: ", remembered)?;
-    match backup.unlock(&pw) {
-        Ok(keys) => Ok(Some((backup, Some(keys)))),
-        Err(BackupError::WrongPassword) => {
-            eprintln!(
-                "sesame: {}: the password is wrong (find it with `sesame recover {}`)",
-                path.display(),
-                path.display()
-            );
-            Ok(None)
-        }
-        Err(e) => Err(e).with_context(|| format!("{}: cannot unlock the backup", path.display())),
-    }
+    let backup = super::decrypt::open(path)?;
+    Ok(match super::decrypt::unlock(&backup, password, path)? {
+        Ok(keys) => Some((backup, keys)),
+        Err(_) => None,
+    })
 }
 
 fn kind_label(i: &KeychainItem) -> &'static str {
