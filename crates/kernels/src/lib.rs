@@ -179,7 +179,7 @@ impl Kernel {
 }
 
 /// Streams the SHA-NI kernel interleaves; see `x86::shani` for how it was chosen.
-const SHANI_STREAMS: usize = 4;
+const SHANI_STREAMS: usize = 5;
 
 /// Overwrites password-derived state before the buffer is freed (zeroize's writes are not
 /// optimised away even though the memory is about to be deallocated).

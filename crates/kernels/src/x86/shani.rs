@@ -27,12 +27,12 @@ pub(crate) fn sha256_iterate(jobs: &mut [Job256], rounds: u32) {
     sha256_iterate_streams(jobs, rounds, crate::SHANI_STREAMS);
 }
 
-/// As [`sha256_iterate`] with an explicit stream count (1..=4), for benchmarking the choice.
+/// As [`sha256_iterate`] with an explicit stream count (1..=8), for benchmarking the choice.
 pub(crate) fn sha256_iterate_streams(jobs: &mut [Job256], rounds: u32, streams: usize) {
     assert!(detected(), "SHA-NI kernel entered on a CPU without SHA-NI");
     let mut rest = jobs;
     while !rest.is_empty() {
-        let n = rest.len().min(streams.clamp(1, 4));
+        let n = rest.len().min(streams.clamp(1, 8));
         let (group, tail) = rest.split_at_mut(n);
         // SAFETY: `detected()` above confirmed sha, sse2, ssse3 and sse4.1, the features these
         // functions are compiled for; the slices have exactly the length each one expects.
@@ -41,7 +41,11 @@ pub(crate) fn sha256_iterate_streams(jobs: &mut [Job256], rounds: u32, streams: 
                 1 => sha256_n::<1>(group.try_into().expect("len 1"), rounds),
                 2 => sha256_n::<2>(group.try_into().expect("len 2"), rounds),
                 3 => sha256_n::<3>(group.try_into().expect("len 3"), rounds),
-                _ => sha256_n::<4>(group.try_into().expect("len 4"), rounds),
+                4 => sha256_n::<4>(group.try_into().expect("len 4"), rounds),
+                5 => sha256_n::<5>(group.try_into().expect("len 5"), rounds),
+                6 => sha256_n::<6>(group.try_into().expect("len 6"), rounds),
+                7 => sha256_n::<7>(group.try_into().expect("len 7"), rounds),
+                _ => sha256_n::<8>(group.try_into().expect("len 8"), rounds),
             }
         }
         rest = tail;
@@ -124,8 +128,7 @@ unsafe fn from_abef_cdgh(abef: __m128i, cdgh: __m128i) -> (__m128i, __m128i) {
 
 /// One SHA-256 compression of the fixed iteration block (digest words then constant padding)
 /// for each of N streams, interleaved group by group so independent work is adjacent.
-#[inline]
-#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+#[inline(always)]
 unsafe fn compress256<const N: usize>(
     state: &[(__m128i, __m128i); N],
     digest: &[(__m128i, __m128i); N],
@@ -136,23 +139,42 @@ unsafe fn compress256<const N: usize>(
     let mut s0: [__m128i; N] = core::array::from_fn(|i| state[i].0);
     let mut s1: [__m128i; N] = core::array::from_fn(|i| state[i].1);
     let mut w: [[__m128i; 4]; N] = core::array::from_fn(|i| [digest[i].0, digest[i].1, pad0, pad1]);
-    for g in 0..16 {
-        let k = load4(&K256[4 * g..]);
-        for i in 0..N {
-            if g >= 4 {
-                // W[g] from W[g-4..g-1] (kept in a ring of 4 vectors).
-                let wm4 = w[i][g % 4];
-                let wm3 = w[i][(g + 1) % 4];
-                let wm2 = w[i][(g + 2) % 4];
-                let wm1 = w[i][(g + 3) % 4];
-                let t = _mm_add_epi32(_mm_sha256msg1_epu32(wm4, wm3), _mm_alignr_epi8(wm1, wm2, 4));
-                w[i][g % 4] = _mm_sha256msg2_epu32(t, wm1);
+    // One group of 4 rounds per stream, written out for each literal group number (a loop
+    // here is not reliably unrolled, and then the ring indices below become memory accesses).
+    macro_rules! group {
+        ($g:literal) => {{
+            let g: usize = $g;
+            let k = load4(&K256[4 * g..]);
+            for i in 0..N {
+                if g >= 4 {
+                    // W[g] from W[g-4..g-1] (kept in a ring of 4 vectors).
+                    let wm4 = w[i][g % 4];
+                    let wm3 = w[i][(g + 1) % 4];
+                    let wm2 = w[i][(g + 2) % 4];
+                    let wm1 = w[i][(g + 3) % 4];
+                    // Words 8..15 of the block are constants (0x80000000, six zeros, the bit
+                    // length), which makes two terms constant: for g = 4 the W[9..12] term is
+                    // zero, and for g = 6 msg1's W[8..11] + sigma0(W[9..12]) is just W[8..11].
+                    let t = match g {
+                        4 => _mm_sha256msg1_epu32(wm4, wm3),
+                        6 => _mm_add_epi32(pad0, _mm_alignr_epi8(wm1, wm2, 4)),
+                        _ => _mm_add_epi32(
+                            _mm_sha256msg1_epu32(wm4, wm3),
+                            _mm_alignr_epi8(wm1, wm2, 4),
+                        ),
+                    };
+                    w[i][g % 4] = _mm_sha256msg2_epu32(t, wm1);
+                }
+                let wk = _mm_add_epi32(w[i][g % 4], k);
+                s1[i] = _mm_sha256rnds2_epu32(s1[i], s0[i], wk);
+                s0[i] = _mm_sha256rnds2_epu32(s0[i], s1[i], _mm_shuffle_epi32(wk, 0x0E));
             }
-            let wk = _mm_add_epi32(w[i][g % 4], k);
-            s1[i] = _mm_sha256rnds2_epu32(s1[i], s0[i], wk);
-            s0[i] = _mm_sha256rnds2_epu32(s0[i], s1[i], _mm_shuffle_epi32(wk, 0x0E));
-        }
+        }};
     }
+    macro_rules! groups {
+        ($($g:literal)*) => { $( group!($g); )* };
+    }
+    groups!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
     core::array::from_fn(|i| {
         let abef = _mm_add_epi32(s0[i], state[i].0);
         let cdgh = _mm_add_epi32(s1[i], state[i].1);
@@ -323,8 +345,8 @@ mod tests {
             eprintln!("SKIP: SHA-NI not supported by this CPU");
             return;
         }
-        for streams in 1..=4 {
-            for n in [1, 2, 3, 4, 5, 9] {
+        for streams in 1..=8 {
+            for n in [1, 2, 3, 4, 5, 9, 11] {
                 let mut jobs: Vec<Job256> = (0..n)
                     .map(|i| Job256::new(format!("p{i}").as_bytes(), b"salt", 1))
                     .collect();
