@@ -53,9 +53,9 @@ pub fn resolve(target: &str) -> anyhow::Result<Vec<Target>> {
         }
         // Accept "hash" or "name:hash" as hashcat/John files have them.
         let hash = l.find("$itunes_backup$").map(|p| &l[p..]).unwrap_or(l);
-        let line = hash.parse::<HashLine>().with_context(|| {
-            format!("{target} line {}: not a $itunes_backup$ hash line", i + 1)
-        })?;
+        let line = hash
+            .parse::<HashLine>()
+            .with_context(|| format!("{target} line {}: not a $itunes_backup$ hash line", i + 1))?;
         out.push(Target {
             label: format!("{target} line {}", i + 1),
             line,

@@ -8,15 +8,28 @@ fn demo_builds_recovers_and_decrypts_its_example() {
     let keep = home.path().join("example");
     let out = Command::new(env!("CARGO_BIN_EXE_sesame"))
         // A low iteration count keeps the test fast; the README's command uses the real 10,000,000.
-        .args(["demo", "--sha256-iterations", "2000", "--keep", keep.to_str().unwrap()])
+        .args([
+            "demo",
+            "--sha256-iterations",
+            "2000",
+            "--keep",
+            keep.to_str().unwrap(),
+        ])
         .env("SESAME_HOME", home.path())
         .env("SESAME_POTFILE", home.path().join("pot"))
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("Found \"Biscuit2016\""), "{text}");
-    assert!(text.contains("reads: eggs, flour, dog treats for Biscuit"), "{text}");
+    assert!(
+        text.contains("reads: eggs, flour, dog treats for Biscuit"),
+        "{text}"
+    );
     assert!(text.contains("Biscuit2016  right"), "{text}");
     assert!(text.contains("biscuit      wrong"), "{text}");
     // The kept example is a real backup that the other commands open.

@@ -63,7 +63,12 @@ fn assert_found(out: &Output, password: &str) {
         text(&out.stdout),
         text(&out.stderr)
     );
-    assert_eq!(text(&out.stdout), format!("{password}\n"), "stderr: {}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("{password}\n"),
+        "stderr: {}",
+        text(&out.stderr)
+    );
 }
 
 fn assert_error(out: &Output, needles: &[&str]) {
@@ -89,7 +94,10 @@ fn wordlist_both_schemes_and_the_potfile() {
         let out = env.run(&["recover", &line, "--wordlist", wl.to_str().unwrap()]);
         assert_found(&out, "s3cret!");
         let err = text(&out.stderr);
-        assert!(err.contains("guesses") && err.contains("about"), "plan not printed: {err}");
+        assert!(
+            err.contains("guesses") && err.contains("about"),
+            "plan not printed: {err}"
+        );
         assert!(env.potfile().contains(&format!("{line}:s3cret!\n")));
         // Again: the potfile answers at once.
         let out = env.run(&["recover", &line, "--wordlist", wl.to_str().unwrap()]);
@@ -113,13 +121,24 @@ fn rules_mask_common_pins_and_hints() {
                 rules.display().to_string(),
             ],
         ),
-        ("ab7", vec!["--mask".into(), "?1?1?d".into(), "-1".into(), "ab".into()]),
-        ("x9", vec!["--mask".into(), "?l?d?d".into(), "--increment".into()]),
+        (
+            "ab7",
+            vec!["--mask".into(), "?1?1?d".into(), "-1".into(), "ab".into()],
+        ),
+        (
+            "x9",
+            vec!["--mask".into(), "?l?d?d".into(), "--increment".into()],
+        ),
         ("qwerty", vec!["--common".into()]),
         ("1313", vec!["--pins".into()]),
         (
             "rex1990",
-            vec!["--word".into(), "rex".into(), "--date".into(), "1990-05-17".into()],
+            vec![
+                "--word".into(),
+                "rex".into(),
+                "--date".into(),
+                "1990-05-17".into(),
+            ],
         ),
     ];
     for (i, (pw, args)) in cases.iter().enumerate() {
@@ -138,7 +157,11 @@ fn default_plan_is_printed_and_finds_a_common_password() {
     let line = line_for(b"letmein", None, 10).to_string();
     let out = env.run(&["recover", &line]);
     assert_found(&out, "letmein");
-    assert!(text(&out.stderr).contains("Default plan"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Default plan"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -146,7 +169,13 @@ fn exhausted_exits_1_and_json_reports_it() {
     let env = Env::new();
     let wl = env.file("w.txt", b"one\ntwo\nthree\n");
     let line = line_for(b"four", Some(10), 10).to_string();
-    let out = env.run(&["recover", &line, "--wordlist", wl.to_str().unwrap(), "--json"]);
+    let out = env.run(&[
+        "recover",
+        &line,
+        "--wordlist",
+        wl.to_str().unwrap(),
+        "--json",
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let lines: Vec<serde_json::Value> = text(&out.stdout)
         .lines()
@@ -161,7 +190,11 @@ fn exhausted_exits_1_and_json_reports_it() {
     // The same command again knows the session is exhausted.
     let out = env.run(&["recover", &line, "--wordlist", wl.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("--fresh"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--fresh"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -185,8 +218,24 @@ fn shards_split_the_work_between_processes() {
     // Index 13: 13 mod 3 = 1, so shard 2/3 owns it.
     let line = line_for(b"w13", None, 10).to_string();
     for (k, code) in [("1/3", 1), ("2/3", 0), ("3/3", 1)] {
-        let out = env.run(&["recover", &line, "-w", wl.to_str().unwrap(), "--shard", k]);
-        assert_eq!(out.status.code(), Some(code), "shard {k}: {}", text(&out.stderr));
+        // As on separate machines: each with its own potfile.
+        let pot = env.dir.path().join(format!("pot{}", &k[..1]));
+        let out = env.run(&[
+            "recover",
+            &line,
+            "-w",
+            wl.to_str().unwrap(),
+            "--shard",
+            k,
+            "--potfile",
+            pot.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "shard {k}: {}",
+            text(&out.stderr)
+        );
     }
     // candidates prints exactly the shard's guesses.
     let mut all = Vec::new();
@@ -209,7 +258,13 @@ fn candidates_prints_the_stream() {
     assert_eq!(text(&out.stdout), "98\n99\n");
     let wl = env.file("w.txt", b"ab\ncd\n");
     let rules = env.file("r.rule", b":\nu\n");
-    let out = env.run(&["candidates", "-w", wl.to_str().unwrap(), "-r", rules.to_str().unwrap()]);
+    let out = env.run(&[
+        "candidates",
+        "-w",
+        wl.to_str().unwrap(),
+        "-r",
+        rules.to_str().unwrap(),
+    ]);
     assert_eq!(text(&out.stdout), "ab\nAB\ncd\nCD\n");
     // The default plan is the one recover runs without sources.
     let out = env.run(&["candidates", "--limit", "2"]);
@@ -224,13 +279,23 @@ fn bad_input_gives_clear_errors() {
     let bad_rule = env.file("bad.rule", b":\nc $1\nZZZ?\n");
     let wl = env.file("w.txt", b"a\n");
     let missing = env.dir.path().join("nope.txt");
-    assert_error(&env.run(&["recover", &line, "--mask", "?d?x"]), &["mask", "?d?x"]);
+    assert_error(
+        &env.run(&["recover", &line, "--mask", "?d?x"]),
+        &["mask", "?d?x"],
+    );
     assert_error(
         &env.run(&["recover", &line, "--mask", "?1?d"]),
         &["mask", "?1"],
     );
     assert_error(
-        &env.run(&["recover", &line, "-w", wl.to_str().unwrap(), "-r", bad_rule.to_str().unwrap()]),
+        &env.run(&[
+            "recover",
+            &line,
+            "-w",
+            wl.to_str().unwrap(),
+            "-r",
+            bad_rule.to_str().unwrap(),
+        ]),
         &["bad.rule", "line 3"],
     );
     assert_error(
@@ -238,8 +303,14 @@ fn bad_input_gives_clear_errors() {
         &["nope.txt"],
     );
     assert_error(&env.run(&["candidates", "--mask", "?"]), &["mask"]);
-    assert_error(&env.run(&["recover", &line, "--device", "gpu"]), &["no GPU support"]);
-    assert_error(&env.run(&["recover", &line, "--shard", "4/3", "--pins"]), &["shard", "4/3"]);
+    assert_error(
+        &env.run(&["recover", &line, "--device", "gpu"]),
+        &["no GPU support"],
+    );
+    assert_error(
+        &env.run(&["recover", &line, "--shard", "4/3", "--pins"]),
+        &["shard", "4/3"],
+    );
     assert_error(
         &env.run(&["recover", "$itunes_backup$*9*zz", "--pins"]),
         &["hash line"],
@@ -257,7 +328,7 @@ fn resume_after_sigkill_skips_nothing() {
     let wl = env.file("w.txt", words.as_bytes());
     let target = n - 20;
     // Slow enough per guess that the run lasts seconds on one thread.
-    let line = line_for(format!("word{target}").as_bytes(), Some(40_000), 10).to_string();
+    let line = line_for(format!("word{target}").as_bytes(), Some(200_000), 10).to_string();
     let trace = env.dir.path().join("trace.txt");
     let args = [
         "recover",
@@ -282,7 +353,10 @@ fn resume_after_sigkill_skips_nothing() {
     let sessions = env.home().join("sessions");
     let t0 = Instant::now();
     let saved = loop {
-        assert!(t0.elapsed() < Duration::from_secs(120), "no checkpoint written");
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "no checkpoint written"
+        );
         if let Some(pos) = session_position(&sessions) {
             if pos >= 40 {
                 break pos;
@@ -303,7 +377,7 @@ fn resume_after_sigkill_skips_nothing() {
     assert_found(&out, &format!("word{target}"));
     let err = text(&out.stderr);
     assert!(
-        err.contains(&format!("Resuming session")) && err.contains(&format!("from guess {at_kill}")),
+        err.contains("Resuming session") && err.contains(&format!("from guess {at_kill}")),
         "{err}"
     );
 
@@ -328,7 +402,10 @@ fn resume_after_sigkill_skips_nothing() {
     assert_eq!(s2, at_kill);
     let covered = |r: &[(u64, u64)], i: u64| r.iter().any(|&(lo, hi)| lo <= i && i < hi);
     for i in 0..at_kill {
-        assert!(covered(&r1, i), "index {i} below the checkpoint was not finished by run 1");
+        assert!(
+            covered(&r1, i),
+            "index {i} below the checkpoint was not finished by run 1"
+        );
     }
     for i in at_kill..=target as u64 {
         assert!(covered(&r2, i), "index {i} was skipped by the resumed run");
@@ -362,7 +439,59 @@ fn real_ten_million_iteration_line() {
         .find(|(_, h)| h.contains("*10000000*"))
         .expect("a DPIC 10000000 line in hashlines.tsv");
     let env = Env::new();
-    let wl = env.file("w.txt", format!("123456\npassword\n{password}\n").as_bytes());
+    let wl = env.file(
+        "w.txt",
+        format!("123456\npassword\n{password}\n").as_bytes(),
+    );
     let out = env.run(&["recover", line, "-w", wl.to_str().unwrap()]);
     assert_found(&out, password);
+}
+
+/// SIGTERM (as Ctrl-C): the run checkpoints, says how to resume, and exits 130.
+#[cfg(unix)]
+#[test]
+fn sigterm_checkpoints_and_says_how_to_resume() {
+    let env = Env::new();
+    let line = line_for(b"not-a-pin", Some(100_000), 10).to_string();
+    let child = env
+        .cmd(&[
+            "recover",
+            &line,
+            "--pins",
+            "--threads",
+            "1",
+            "--checkpoint-interval",
+            "0.2",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sessions = env.home().join("sessions");
+    let t0 = Instant::now();
+    while session_position(&sessions).unwrap_or(0) == 0 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "no checkpoint written"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("run the same command again to resume"),
+        "{err}"
+    );
+    let pos = session_position(&sessions).unwrap();
+    assert!(
+        err.contains(&format!("stopped at guess {pos}")) || pos >= 1000,
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
 }

@@ -64,20 +64,39 @@ pub fn verify_kernel(kernel: Kernel, cases: usize) -> Result<(), CrackError> {
             })
             .collect();
         let refs: Vec<&[u8]> = pws.iter().map(|p| p.as_slice()).collect();
-        let mut salt = vec![0u8; if case % 2 == 0 { 20 } else { rng.gen_range(0..60) }];
+        let mut salt = vec![
+            0u8;
+            if case % 2 == 0 {
+                20
+            } else {
+                rng.gen_range(0..60)
+            }
+        ];
         rng.fill_bytes(&mut salt);
         let iters: u32 = rng.gen_range(1..=1500);
         let mut out = vec![[0u8; 32]; n];
         kernel.pbkdf2_sha256_32(&refs, &salt, iters, &mut out);
         for (p, o) in pws.iter().zip(&out) {
             if *sesame_backup::kdf::sha256_stage(p, &salt, iters) != *o {
-                return Err(mismatch(kernel, "PBKDF2-HMAC-SHA256", p.len(), salt.len(), iters));
+                return Err(mismatch(
+                    kernel,
+                    "PBKDF2-HMAC-SHA256",
+                    p.len(),
+                    salt.len(),
+                    iters,
+                ));
             }
         }
         kernel.pbkdf2_sha1_32(&refs, &salt, iters, &mut out);
         for (p, o) in pws.iter().zip(&out) {
             if *sesame_backup::kdf::sha1_stage(p, &salt, iters) != *o {
-                return Err(mismatch(kernel, "PBKDF2-HMAC-SHA1", p.len(), salt.len(), iters));
+                return Err(mismatch(
+                    kernel,
+                    "PBKDF2-HMAC-SHA1",
+                    p.len(),
+                    salt.len(),
+                    iters,
+                ));
             }
         }
         // The whole derivation as the engine runs it, both schemes.
@@ -162,14 +181,18 @@ fn calibrate(kernel: Kernel, params: &KdfParams, window: Duration) -> (u32, u32)
             let t = Instant::now();
             kernel.pbkdf2_sha256_32(&refs, dpsl, n, &mut out);
             let per_iter = t.elapsed().as_secs_f64().max(1e-9) / n as f64;
-            ((half / per_iter) as u32).clamp(1_000, *dpic)
+            ((half / per_iter) as u32).max(1_000).min(*dpic)
         }
         None => 0,
     };
     let t = Instant::now();
     kernel.pbkdf2_sha1_32(&refs, &params.salt, params.iterations, &mut out);
     let per_call = t.elapsed().as_secs_f64().max(1e-9);
-    let share = if params.dp.is_some() { half } else { 2.0 * half };
+    let share = if params.dp.is_some() {
+        half
+    } else {
+        2.0 * half
+    };
     let reps = ((share / per_call) as u32).clamp(1, 10_000);
     (sha256, reps)
 }
@@ -207,10 +230,7 @@ fn measure_total(kernel: Kernel, params: &KdfParams, threads: usize, n256: u32, 
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or(0.0))
-            .sum()
+        handles.into_iter().map(|h| h.join().unwrap_or(0.0)).sum()
     })
 }
 

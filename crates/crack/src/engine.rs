@@ -110,7 +110,11 @@ pub enum Event<'a> {
     /// Persist this: every `checkpoint_interval`, when a target is found, and at the end.
     Checkpoint(&'a Progress),
     /// A batch `[lo, hi)` is finished: every index of it this shard owns was tried (`indices`).
-    BatchDone { lo: u64, hi: u64, indices: &'a [u64] },
+    BatchDone {
+        lo: u64,
+        hi: u64,
+        indices: &'a [u64],
+    },
     /// A target's password. Sent before the checkpoint that moves past it.
     Found(&'a Found),
 }
@@ -153,12 +157,15 @@ struct Batch {
     guesses: Vec<Zeroizing<Guess>>,
 }
 
+/// (target, global index, password) of a hit.
+type Hit = (usize, u64, Zeroizing<Vec<u8>>);
+
 enum Msg {
     Done {
         lo: u64,
         hi: u64,
         indices: Vec<u64>,
-        hits: Vec<(usize, u64, Zeroizing<Vec<u8>>)>,
+        hits: Vec<Hit>,
     },
     /// The producer handed out every batch; the stream ends at this index.
     End { at: u64 },
@@ -318,9 +325,7 @@ pub fn run(
         };
         let rate = measured.or(cfg.expected_rate).unwrap_or(0.0);
         let done = shard.count(position);
-        let eta = total.and_then(|t| {
-            (rate > 0.0).then(|| t.saturating_sub(done) as f64 / rate)
-        });
+        let eta = total.and_then(|t| (rate > 0.0).then(|| t.saturating_sub(done) as f64 / rate));
         Progress {
             position,
             tried,
@@ -418,8 +423,9 @@ pub fn run(
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
-                // Every thread is gone; handled by the exhaustion check below or WorkerDied.
-                if end_at.is_none() {
+                // Every thread is gone: either the stream was finished (checked below) or
+                // work was lost.
+                if end_at.is_none() || !lock(&tracker).in_flight.is_empty() {
                     stop.store(true, Ordering::SeqCst);
                     return Err(CrackError::WorkerDied);
                 }
@@ -506,7 +512,9 @@ fn spawn_producer(
                     }
                     indices.push(i);
                     guesses.push(Zeroizing::new(g));
-                    if guesses.len() >= batch_size && !send(&mut lo, i + 1, &mut indices, &mut guesses) {
+                    if guesses.len() >= batch_size
+                        && !send(&mut lo, i + 1, &mut indices, &mut guesses)
+                    {
                         return;
                     }
                 }
@@ -587,7 +595,7 @@ fn check_batch(
     cracked: &[AtomicBool],
     stop: &AtomicBool,
     batch: &Batch,
-) -> Option<Vec<(usize, u64, Zeroizing<Vec<u8>>)>> {
+) -> Option<Vec<Hit>> {
     let lanes = kernel.lanes().max(1);
     let mut hits = Vec::new();
     let mut mid = Zeroizing::new(vec![[0u8; 32]; lanes]);

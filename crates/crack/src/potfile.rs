@@ -102,8 +102,8 @@ impl Potfile {
 
 /// hashcat's `$HEX[...]` for passwords that would not survive as plain text.
 pub fn encode_password(password: &[u8]) -> Zeroizing<Vec<u8>> {
-    let plain = password.iter().all(|&b| (0x20..0x7f).contains(&b))
-        && !password.starts_with(b"$HEX[");
+    let plain =
+        password.iter().all(|&b| (0x20..0x7f).contains(&b)) && !password.starts_with(b"$HEX[");
     if plain {
         Zeroizing::new(password.to_vec())
     } else {
@@ -146,12 +146,18 @@ mod tests {
         pot.append(&line(1), b"hunter2").unwrap();
         pot.append(&line(2), b"caf\xc3\xa9:x\n").unwrap();
         pot.append(&line(3), b"$HEX[41]").unwrap();
-        assert_eq!(pot.lookup(&line(1)).unwrap().unwrap().as_slice(), b"hunter2");
+        assert_eq!(
+            pot.lookup(&line(1)).unwrap().unwrap().as_slice(),
+            b"hunter2"
+        );
         assert_eq!(
             pot.lookup(&line(2)).unwrap().unwrap().as_slice(),
             b"caf\xc3\xa9:x\n"
         );
-        assert_eq!(pot.lookup(&line(3)).unwrap().unwrap().as_slice(), b"$HEX[41]");
+        assert_eq!(
+            pot.lookup(&line(3)).unwrap().unwrap().as_slice(),
+            b"$HEX[41]"
+        );
         assert!(pot.lookup(&line(4)).unwrap().is_none());
         // Same entry twice is written once; the file reads as hashcat's format.
         pot.append(&line(1), b"hunter2").unwrap();
@@ -167,7 +173,10 @@ mod tests {
         let path = dir.path().join("p");
         std::fs::write(
             &path,
-            format!("garbage\n5f4dcc3b5aa765d61d8327deb882cf99:password\n{}:ok\r\n", line(7)),
+            format!(
+                "garbage\n5f4dcc3b5aa765d61d8327deb882cf99:password\n{}:ok\r\n",
+                line(7)
+            ),
         )
         .unwrap();
         let pot = Potfile::new(&path);

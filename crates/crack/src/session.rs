@@ -156,17 +156,21 @@ impl Session {
             }
             Some(old) => old,
         };
-        let mismatch = |what: &str| CrackError::Session {
+        let mismatch = |what: &str| {
+            CrackError::Session {
             path: path.clone(),
             msg: format!(
                 "it was saved for {what}; use --fresh to start this session over, or --session with another name"
             ),
+        }
         };
         if old.format != FORMAT {
             return Err(mismatch("another version of sesame"));
         }
         if old.plan != state.plan {
-            return Err(mismatch("other guess sources (or their files changed since)"));
+            return Err(mismatch(
+                "other guess sources (or their files changed since)",
+            ));
         }
         if old.targets != state.targets {
             return Err(mismatch("other targets"));
@@ -257,11 +261,7 @@ impl Session {
             .unwrap_or_else(|| PathBuf::from("."));
         std::fs::create_dir_all(&dir).map_err(|e| CrackError::io(&dir, e))?;
         let json = serde_json::to_vec_pretty(&self.state).expect("session state serializes");
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            self.state.name,
-            std::process::id()
-        ));
+        let tmp = dir.join(format!(".{}.tmp-{}", self.state.name, std::process::id()));
         let result = (|| {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(&json)?;
@@ -329,7 +329,10 @@ mod tests {
         let (_, r) = open("plan A", Shard::ALL, false).unwrap();
         assert!(matches!(r, Resume::From { position: 40, .. }), "{r:?}");
         let e = open("plan B", Shard::ALL, false).unwrap_err().to_string();
-        assert!(e.contains("other guess sources") && e.contains("--fresh"), "{e}");
+        assert!(
+            e.contains("other guess sources") && e.contains("--fresh"),
+            "{e}"
+        );
         let e = open("plan A", Shard::new(1, 2).unwrap(), false)
             .unwrap_err()
             .to_string();

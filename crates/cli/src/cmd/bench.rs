@@ -54,9 +54,15 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         eprintln!("sesame: error: {e}");
     }
     let Some(&best) = good.first() else {
-        anyhow::bail!("no kernel agrees with the reference key derivation; refusing to report rates");
+        anyhow::bail!(
+            "no kernel agrees with the reference key derivation; refusing to report rates"
+        );
     };
-    let measured: Vec<Kernel> = if args.all_kernels { good.clone() } else { vec![best] };
+    let measured: Vec<Kernel> = if args.all_kernels {
+        good.clone()
+    } else {
+        vec![best]
+    };
     let mut rows = Vec::new();
     for &k in &measured {
         let (r10, m10) = bench::measure(k, &bench::scheme_10_2_params(), threads, window);

@@ -85,12 +85,7 @@ impl SourceArgs {
             }
             None => Hints::default(),
         };
-        h.add_flags(
-            &self.words,
-            &self.dates,
-            &self.numbers,
-            &self.old_passwords,
-        )?;
+        h.add_flags(&self.words, &self.dates, &self.numbers, &self.old_passwords)?;
         let given = self.hints.is_some()
             || !self.words.is_empty()
             || !self.dates.is_empty()
@@ -133,7 +128,10 @@ impl SourceArgs {
             return Ok(hints::default_plan(hints.as_ref()));
         }
         let rules = match &self.rules {
-            Some(path) => Some(Rules::load(path)?),
+            Some(path) => Some(
+                Rules::load(path)
+                    .with_context(|| format!("cannot use the rules file {}", path.display()))?,
+            ),
             None => None,
         };
         let with_rules = |base: Box<dyn Source>| -> anyhow::Result<Box<dyn Source>> {
@@ -154,7 +152,7 @@ impl SourceArgs {
             let list = if w == "-" {
                 Wordlist::stdin()
             } else {
-                Wordlist::open(w)?
+                Wordlist::open(w).with_context(|| format!("cannot use the wordlist {w}"))?
             };
             plan.push(with_rules(Box::new(list))?);
         }
@@ -218,9 +216,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         if !shard.owns(i) {
             continue;
         }
-        let written = out
-            .write_all(&guess)
-            .and_then(|()| out.write_all(b"\n"));
+        let written = out.write_all(&guess).and_then(|()| out.write_all(b"\n"));
         if let Err(e) = written {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 return Ok(0); // `| head`: the reader has what it wanted

@@ -35,7 +35,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Some(d) => {
             std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
             if std::fs::read_dir(d)?.next().is_some() {
-                anyhow::bail!("{}: not empty; give an empty or new folder to --keep", d.display());
+                anyhow::bail!(
+                    "{}: not empty; give an empty or new folder to --keep",
+                    d.display()
+                );
             }
             d.clone()
         }
@@ -76,13 +79,19 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         group(args.sha256_iterations as u64)
     );
 
-    step(2, "sesame info: what the backup is and what one guess costs here");
+    step(
+        2,
+        "sesame info: what the backup is and what one guess costs here",
+    );
     crate::cmd::info::run(crate::cmd::info::Args {
         backup: backup_dir.clone(),
         json: false,
     })?;
 
-    step(3, "sesame hash: the line hashcat (-m 14800) and John the Ripper read");
+    step(
+        3,
+        "sesame hash: the line hashcat (-m 14800) and John the Ripper read",
+    );
     let backup = Backup::open(&backup_dir)?;
     let line = backup.hash_line()?;
     println!("{line}");
@@ -98,7 +107,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         );
     }
 
-    step(5, "sesame recover --hints: Anna remembers her dog's name and the day they got him");
+    step(
+        5,
+        "sesame recover --hints: Anna remembers her dog's name and the day they got him",
+    );
     print!("{HINTS}");
     let hints = Hints::from_toml(HINTS, "demo hints")?;
     let plan = Arc::new(default_plan(Some(&hints)));
@@ -131,7 +143,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         cfg.effective_threads()
     );
 
-    step(6, "sesame decrypt: a copy that reads as an unencrypted backup");
+    step(
+        6,
+        "sesame decrypt: a copy that reads as an unencrypted backup",
+    );
     let keys = backup.unlock(&password)?;
     let opts = WriteOptions {
         force: false,
@@ -151,7 +166,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     if let Some(note) = manifest.find("HomeDomain", "Library/Notes/shopping.txt") {
         let text = plain.read_file(note, None)?;
-        println!("HomeDomain/Library/Notes/shopping.txt reads: {}", String::from_utf8_lossy(&text).trim());
+        println!(
+            "HomeDomain/Library/Notes/shopping.txt reads: {}",
+            String::from_utf8_lossy(&text).trim()
+        );
     }
     println!("\nThat is the whole path: find the backup, learn what it costs, recover, decrypt.");
     match &args.keep {

@@ -39,10 +39,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     show("Model:", &info.product_type);
     show(
         "iOS:",
-        &info.ios_version.as_ref().map(|v| match &info.build_version {
-            Some(b) => format!("{v} ({b})"),
-            None => v.clone(),
-        }),
+        &info
+            .ios_version
+            .as_ref()
+            .map(|v| match &info.build_version {
+                Some(b) => format!("{v} ({b})"),
+                None => v.clone(),
+            }),
     );
     show("Last backup:", &info.last_backup_date);
     show("Serial number:", &info.serial_number);

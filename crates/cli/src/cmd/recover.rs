@@ -77,10 +77,14 @@ fn json_password(pw: &[u8]) -> String {
     }
 }
 
+/// Set when standard output is gone (`| head`): the run then stops as on Ctrl-C.
+static STDOUT_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn emit(v: serde_json::Value) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{v}");
-    let _ = out.flush();
+    if writeln!(out, "{v}").and_then(|()| out.flush()).is_err() {
+        STDOUT_GONE.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 fn progress_json(p: &Progress, plan: &Plan) -> serde_json::Value {
@@ -127,8 +131,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     for (i, pw) in &known {
         if json_mode {
-            emit(json!({"event": "found", "target": targets[*i].label, "hash": targets[*i].line.to_string(),
-                "password": json_password(pw), "index": null, "from_potfile": true}));
+            emit(
+                json!({"event": "found", "target": targets[*i].label, "hash": targets[*i].line.to_string(),
+                "password": json_password(pw), "index": null, "from_potfile": true}),
+            );
         } else {
             eprintln!(
                 "sesame: {}: already recovered (in the potfile {})",
@@ -140,7 +146,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     if pending.is_empty() {
         if json_mode {
-            emit(json!({"event": "result", "status": "found", "found": known.len(), "targets": targets.len()}));
+            emit(
+                json!({"event": "result", "status": "found", "found": known.len(), "targets": targets.len()}),
+            );
         }
         return Ok(0);
     }
@@ -178,7 +186,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                  use --fresh to run it again, or other sources"
             );
             if json_mode {
-                emit(json!({"event": "result", "status": "exhausted", "session": name, "message": msg}));
+                emit(
+                    json!({"event": "result", "status": "exhausted", "session": name, "message": msg}),
+                );
             } else {
                 eprintln!("sesame: {msg}");
             }
@@ -264,7 +274,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         );
         b.set_style(
             ProgressStyle::with_template(
-                "[{elapsed_precise}] {bar:25.cyan/blue} {human_pos}/{human_len} {msg}",
+                "[{elapsed_precise}] {bar:20.cyan/blue} {human_pos}/{human_len} {wide_msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
@@ -279,6 +289,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Event::Progress(p) => {
             if json_mode {
                 emit(progress_json(p, &plan));
+                if STDOUT_GONE.load(std::sync::atomic::Ordering::SeqCst) {
+                    cfg.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
             } else if let Some(b) = &bar {
                 b.set_position(p.done);
                 b.set_message(status_message(p, &plan));
@@ -311,8 +324,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 potfile_error = Some(err.to_string());
             }
             if json_mode {
-                emit(json!({"event": "found", "target": t.label, "hash": t.line.to_string(),
-                    "password": json_password(&f.password), "index": f.index, "from_potfile": false}));
+                emit(
+                    json!({"event": "found", "target": t.label, "hash": t.line.to_string(),
+                    "password": json_password(&f.password), "index": f.index, "from_potfile": false}),
+                );
             } else {
                 let line = format!(
                     "sesame: {}: password found (guess {} of the plan)",
@@ -412,9 +427,9 @@ fn print_password(label: &str, pw: &[u8], ntargets: usize) {
 }
 
 fn status_message(p: &Progress, plan: &Plan) -> String {
-    let mut s = format!("{:.2} guesses/s", p.rate);
+    let mut s = format!("{} guesses/s", fmt_rate(p.rate));
     if let Some(eta) = p.eta {
-        s.push_str(&format!(", about {} left", human_duration(eta)));
+        s.push_str(&format!(", ETA {}", human_duration(eta)));
     }
     if let Some(src) = p.source.and_then(|i| plan.sources().get(i)) {
         s.push_str(&format!(", {}", src.name()));
@@ -440,7 +455,13 @@ fn print_plan(info: &PlanInfo<'_>) {
     let PlanInfo {
         plan, shard, rate, ..
     } = *info;
-    let secs = |n: u64| if rate > 0.0 { n as f64 / rate } else { f64::INFINITY };
+    let secs = |n: u64| {
+        if rate > 0.0 {
+            n as f64 / rate
+        } else {
+            f64::INFINITY
+        }
+    };
     // Guesses this shard owns in each source.
     let mut offset = 0u64;
     let mut rows = Vec::new();
@@ -466,7 +487,7 @@ fn print_plan(info: &PlanInfo<'_>) {
         emit(json!({
             "event": "plan",
             "targets": info.targets.iter().map(|(l, h)| json!({"target": l, "hash": h.to_string(), "scheme": h.kdf_params().scheme_name()})).collect::<Vec<_>>(),
-            "sources": rows.iter().map(|(n, c)| json!({"name": n, "guesses": c, "seconds": c.map(|c| secs(c))})).collect::<Vec<_>>(),
+            "sources": rows.iter().map(|(n, c)| json!({"name": n, "guesses": c, "seconds": c.map(secs)})).collect::<Vec<_>>(),
             "total": total,
             "seconds": total.map(|t| secs(t.saturating_sub(done))),
             "rate": rate,
@@ -489,7 +510,10 @@ fn print_plan(info: &PlanInfo<'_>) {
                 group(u64::from(*dpic)),
                 group(u64::from(p.iterations))
             ),
-            None => format!("{} SHA-1 iterations a guess", group(u64::from(p.iterations))),
+            None => format!(
+                "{} SHA-1 iterations a guess",
+                group(u64::from(p.iterations))
+            ),
         };
         eprintln!("Target: {label}, {} ({cost})", p.scheme_name());
     }
