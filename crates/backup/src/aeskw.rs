@@ -10,7 +10,7 @@ pub const IV: u64 = 0xA6A6_A6A6_A6A6_A6A6;
 /// Unwraps `wrapped` (8*(n+1) bytes, n >= 2) with a 32-byte key encryption key.
 /// Returns None when the length is wrong or the integrity check fails (wrong key).
 pub fn unwrap(kek: &[u8; 32], wrapped: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-    if wrapped.len() % 8 != 0 || wrapped.len() < 24 {
+    if !wrapped.len().is_multiple_of(8) || wrapped.len() < 24 {
         return None;
     }
     let cipher = Aes256::new(GenericArray::from_slice(kek));
@@ -45,7 +45,10 @@ pub fn unwrap_key(kek: &[u8; 32], wrapped: &[u8]) -> Option<Zeroizing<[u8; 32]>>
 
 /// Wraps `key` (a multiple of 8 bytes, at least 16) with a 32-byte key encryption key.
 pub fn wrap(kek: &[u8; 32], key: &[u8]) -> Vec<u8> {
-    assert!(key.len() % 8 == 0 && key.len() >= 16, "key wrap needs 8*n bytes, n >= 2");
+    assert!(
+        key.len().is_multiple_of(8) && key.len() >= 16,
+        "key wrap needs 8*n bytes, n >= 2"
+    );
     let cipher = Aes256::new(GenericArray::from_slice(kek));
     let n = key.len() / 8;
     let mut a = IV;
@@ -78,8 +81,8 @@ mod tests {
                 .unwrap()
                 .try_into()
                 .unwrap();
-        let key =
-            hex::decode("00112233445566778899AABBCCDDEEFF000102030405060708090A0B0C0D0E0F").unwrap();
+        let key = hex::decode("00112233445566778899AABBCCDDEEFF000102030405060708090A0B0C0D0E0F")
+            .unwrap();
         let expected = hex::decode(
             "28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21",
         )

@@ -136,14 +136,14 @@ impl Backup {
             }
         };
         let (info_plist, status_plist) = if path.is_dir() {
-            (soft(root.join("Info.plist")), soft(root.join("Status.plist")))
+            (
+                soft(root.join("Info.plist")),
+                soft(root.join("Status.plist")),
+            )
         } else {
             (None, None)
         };
-        if manifest_plist.is_none()
-            && info_plist.is_none()
-            && !root.join("Manifest.db").is_file()
-        {
+        if manifest_plist.is_none() && info_plist.is_none() && !root.join("Manifest.db").is_file() {
             return Err(BackupError::NotABackup { path: path.into() });
         }
         let mut encrypted = false;
@@ -215,12 +215,14 @@ impl Backup {
             ..Default::default()
         };
         if let Some(i) = &self.info_plist {
-            bi.device_name = info::get_str(i, "Device Name").or_else(|| info::get_str(i, "Display Name"));
+            bi.device_name =
+                info::get_str(i, "Device Name").or_else(|| info::get_str(i, "Display Name"));
             bi.product_type = info::get_str(i, "Product Type");
             bi.ios_version = info::get_str(i, "Product Version");
             bi.build_version = info::get_str(i, "Build Version");
             bi.serial_number = info::get_str(i, "Serial Number");
-            bi.udid = info::get_str(i, "Unique Identifier").or_else(|| info::get_str(i, "Target Identifier"));
+            bi.udid = info::get_str(i, "Unique Identifier")
+                .or_else(|| info::get_str(i, "Target Identifier"));
             bi.last_backup_date = info::get_date(i, "Last Backup Date");
         }
         if let Some(m) = &self.manifest_plist {
@@ -229,9 +231,15 @@ impl Backup {
             if let Some(Value::Dictionary(l)) = m.get("Lockdown") {
                 bi.device_name = bi.device_name.or_else(|| info::get_str(l, "DeviceName"));
                 bi.product_type = bi.product_type.or_else(|| info::get_str(l, "ProductType"));
-                bi.ios_version = bi.ios_version.or_else(|| info::get_str(l, "ProductVersion"));
-                bi.build_version = bi.build_version.or_else(|| info::get_str(l, "BuildVersion"));
-                bi.serial_number = bi.serial_number.or_else(|| info::get_str(l, "SerialNumber"));
+                bi.ios_version = bi
+                    .ios_version
+                    .or_else(|| info::get_str(l, "ProductVersion"));
+                bi.build_version = bi
+                    .build_version
+                    .or_else(|| info::get_str(l, "BuildVersion"));
+                bi.serial_number = bi
+                    .serial_number
+                    .or_else(|| info::get_str(l, "SerialNumber"));
                 bi.udid = bi.udid.or_else(|| info::get_str(l, "UniqueDeviceID"));
             }
             bi.last_backup_date = bi.last_backup_date.or_else(|| info::get_date(m, "Date"));
@@ -241,7 +249,14 @@ impl Backup {
             bi.last_backup_date = bi.last_backup_date.or_else(|| info::get_date(s, "Date"));
         }
         if let Some(kb) = self.keybag.as_ref().filter(|_| self.encrypted) {
-            bi.key_scheme = Some(if kb.dpsl.is_some() { "ios10.2" } else { "legacy" }.into());
+            bi.key_scheme = Some(
+                if kb.dpsl.is_some() {
+                    "ios10.2"
+                } else {
+                    "legacy"
+                }
+                .into(),
+            );
             bi.sha1_iterations = Some(kb.iterations);
             bi.sha256_iterations = kb.dpic;
         }

@@ -27,7 +27,11 @@ impl HashLine {
         let ck = kb
             .check_key()
             .ok_or(crate::error::KeybagError::NoPasswordWrappedKey)?;
-        let wpky: [u8; 40] = ck.wpky.as_slice().try_into().expect("check_key is 40 bytes");
+        let wpky: [u8; 40] = ck
+            .wpky
+            .as_slice()
+            .try_into()
+            .expect("check_key is 40 bytes");
         Ok(HashLine {
             version: if kb.dpsl.is_some() { 10 } else { 9 },
             wpky,

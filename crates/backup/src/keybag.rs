@@ -185,7 +185,11 @@ impl Keybag {
             return Err(KeybagError::BadIterations(0));
         }
         if kb.dpic.is_some() != kb.dpsl.is_some() {
-            return Err(KeybagError::Missing(if kb.dpic.is_some() { "DPSL" } else { "DPIC" }));
+            return Err(KeybagError::Missing(if kb.dpic.is_some() {
+                "DPSL"
+            } else {
+                "DPIC"
+            }));
         }
         Ok(kb)
     }

@@ -23,9 +23,9 @@ pub use backup::{Backup, UnlockedKeys};
 pub use error::{BackupError, Result};
 pub use hashline::HashLine;
 pub use kdf::KdfParams;
+pub use keybag::{ClassKey, Keybag};
 pub use manifest::{EntryKind, Manifest, ManifestEntry};
 pub use mbfile::MbFile;
-pub use keybag::{ClassKey, Keybag};
 
 /// Does `key` unwrap this 40-byte wrapped key (RFC 3394 integrity check)? The password check.
 pub fn aeswrap_check(key: &[u8; 32], wpky: &[u8; 40]) -> bool {

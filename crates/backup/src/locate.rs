@@ -10,14 +10,21 @@ pub fn default_roots() -> Vec<PathBuf> {
         roots.push(PathBuf::from(&home).join("Library/Application Support/MobileSync/Backup"));
     }
     if let Some(appdata) = std::env::var_os("APPDATA") {
-        roots.push(PathBuf::from(appdata).join("Apple Computer").join("MobileSync").join("Backup"));
+        roots.push(
+            PathBuf::from(appdata)
+                .join("Apple Computer")
+                .join("MobileSync")
+                .join("Backup"),
+        );
     }
     if let Some(profile) = std::env::var_os("USERPROFILE") {
-        roots.push(PathBuf::from(&profile).join("Apple").join("MobileSync").join("Backup"));
         roots.push(
-            PathBuf::from(profile)
-                .join("AppData/Roaming/Apple Computer/MobileSync/Backup"),
+            PathBuf::from(&profile)
+                .join("Apple")
+                .join("MobileSync")
+                .join("Backup"),
         );
+        roots.push(PathBuf::from(profile).join("AppData/Roaming/Apple Computer/MobileSync/Backup"));
     }
     roots.sort();
     roots.dedup();
@@ -26,9 +33,14 @@ pub fn default_roots() -> Vec<PathBuf> {
 
 /// Does this folder look like one backup?
 pub fn is_backup_dir(dir: &Path) -> bool {
-    ["Manifest.plist", "Manifest.db", "Info.plist", "Manifest.mbdb"]
-        .iter()
-        .any(|f| dir.join(f).is_file())
+    [
+        "Manifest.plist",
+        "Manifest.db",
+        "Info.plist",
+        "Manifest.mbdb",
+    ]
+    .iter()
+    .any(|f| dir.join(f).is_file())
 }
 
 /// Backups under `root`: the root itself if it is one, else its direct subfolders that are.

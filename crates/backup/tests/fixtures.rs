@@ -8,7 +8,10 @@ fn fixtures() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED: fixtures not found at {} (clone ../shared beside the repo)", dir.display());
+        eprintln!(
+            "SKIPPED: fixtures not found at {} (clone ../shared beside the repo)",
+            dir.display()
+        );
         None
     }
 }
@@ -20,7 +23,11 @@ fn hash_lines(dir: &std::path::Path) -> Vec<(String, HashLine)> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let (pw, line) = l.split_once('\t').expect("password<TAB>line");
-            (pw.to_string(), line.parse::<HashLine>().unwrap_or_else(|e| panic!("{line}: {e}")))
+            (
+                pw.to_string(),
+                line.parse::<HashLine>()
+                    .unwrap_or_else(|e| panic!("{line}: {e}")),
+            )
         })
         .collect()
 }
@@ -36,7 +43,10 @@ fn every_fixture_hash_line_verifies_with_its_password_and_fails_with_another() {
             real_10m += 1;
         }
         assert!(h.verify(pw.as_bytes()), "{pw} should verify {h}");
-        assert!(!h.verify(format!("{pw}x").as_bytes()), "{pw}x must not verify {h}");
+        assert!(
+            !h.verify(format!("{pw}x").as_bytes()),
+            "{pw}x must not verify {h}"
+        );
     }
     assert!(real_10m >= 1, "the fixture has one real 10M-iteration line");
 }
@@ -62,14 +72,21 @@ fn real_keybags_verify_with_test123_and_give_hash_lines_that_verify() {
         assert!(b.encrypted);
         let kb = b.keybag().unwrap();
         assert_eq!(kb.dpsl.is_some(), dp, "{name}");
-        assert!(kb.class_keys.len() >= 10, "{name}: {} class keys", kb.class_keys.len());
+        assert!(
+            kb.class_keys.len() >= 10,
+            "{name}: {} class keys",
+            kb.class_keys.len()
+        );
         let h = b.hash_line().unwrap();
         assert_eq!(h.version, version);
         assert!(h.verify(b"test123"));
         assert!(!h.verify(b"test124"));
         let keys = b.unlock(b"test123").unwrap();
         assert!(keys.classes().count() >= 3);
-        assert!(matches!(b.unlock(b"wrong"), Err(sesame_backup::BackupError::WrongPassword)));
+        assert!(matches!(
+            b.unlock(b"wrong"),
+            Err(sesame_backup::BackupError::WrongPassword)
+        ));
         if dp {
             let mk = b.manifest_db_key(&keys).unwrap();
             assert!(mk.is_some(), "the iOS 10.2 ManifestKey unwraps");
