@@ -25,6 +25,9 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 /// Classes whose keys real keybags also wrap with the device key (WRAP=3, "ThisDeviceOnly").
+/// keychain-backup.plist's own protection class in the builder's backups.
+const KEYCHAIN_FILE_CLASS: u32 = 3;
+
 pub const DEVICE_ONLY_CLASSES: [u32; 4] = [5, 9, 10, 11];
 /// The class real backups put most files and Manifest.db in.
 pub const DEFAULT_CLASS: u32 = 4;
@@ -78,6 +81,7 @@ pub struct BackupBuilder {
     serial: String,
     modified: i64,
     items: Vec<Item>,
+    keychain: Option<Vec<crate::keychain::ItemSpec>>,
 }
 
 impl Default for BackupBuilder {
@@ -126,6 +130,7 @@ impl BackupBuilder {
             serial: "F2LXK0ABCDEF".into(),
             modified: 1_700_000_000,
             items: Vec::new(),
+            keychain: None,
         }
     }
 
@@ -225,6 +230,13 @@ impl BackupBuilder {
         self
     }
 
+    /// A keychain (KeychainDomain/keychain-backup.plist) holding these items, encrypted with the
+    /// backup's own class keys; items of device-only classes stay undecryptable, as in life.
+    pub fn keychain(mut self, items: Vec<crate::keychain::ItemSpec>) -> Self {
+        self.keychain = Some(items);
+        self
+    }
+
     /// Writes the backup into `dir` (created if needed).
     pub fn write(&self, dir: &Path) -> Result<BuiltBackup> {
         let io = |p: &Path, e| BackupError::io(p, e);
@@ -297,7 +309,22 @@ impl BackupBuilder {
             relative_path: Some(path.to_owned()),
             ..Default::default()
         };
-        for item in &self.items {
+        // The keychain can only be encrypted once the class keys exist: add it as one more file.
+        let keychain_item = self.keychain.as_ref().map(|specs| {
+            let usable = crate::UnlockedKeys::from_class_keys(
+                class_keys
+                    .iter()
+                    .filter(|(c, _)| !DEVICE_ONLY_CLASSES.contains(c))
+                    .map(|(c, k)| (*c, **k)),
+            );
+            Item::File {
+                domain: crate::keychain::KEYCHAIN_DOMAIN.to_owned(),
+                path: crate::keychain::KEYCHAIN_PATH.to_owned(),
+                contents: Contents::Bytes(crate::keychain::build_keychain_plist(specs, &usable)),
+                class: KEYCHAIN_FILE_CLASS,
+            }
+        });
+        for item in self.items.iter().chain(keychain_item.as_ref()) {
             inode += 1;
             match item {
                 Item::File {

@@ -694,61 +694,6 @@ pub fn read_keychain(backup: &crate::Backup, keys: Option<&UnlockedKeys>) -> Res
     parse_keychain(&bytes, keys)
 }
 
-/// A stand-in keychain-backup.plist exactly as long as the real one `build_keychain_plist` will
-/// make for `items` (encrypted with throwaway keys). For building test backups: put this in
-/// the backup, then `install_keychain` once the backup's class keys exist.
-pub fn placeholder_keychain(items: &[ItemSpec]) -> Vec<u8> {
-    use rand::RngCore;
-    let mut classes: Vec<u32> = items.iter().map(|i| i.protection_class).collect();
-    classes.sort_unstable();
-    classes.dedup();
-    let keys = UnlockedKeys::from_class_keys(classes.into_iter().map(|c| {
-        let mut k = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut k);
-        (c, k)
-    }));
-    build_keychain_plist(items, &keys)
-}
-
-/// Replaces the contents of the keychain-backup.plist blob of a backup this process built (with
-/// `placeholder_keychain(items)` as its contents) by the real keychain of `items`, encrypted
-/// with the backup's class keys. For tests and the synthetic builder only: it writes into the
-/// backup folder.
-pub fn install_keychain(
-    backup: &crate::Backup,
-    keys: &UnlockedKeys,
-    items: &[ItemSpec],
-) -> Result<()> {
-    let manifest = backup.open_manifest(Some(keys))?;
-    let entry = manifest
-        .find(KEYCHAIN_DOMAIN, KEYCHAIN_PATH)
-        .ok_or_else(|| BackupError::malformed(keychain_path(), "not in the backup"))?;
-    let meta = entry
-        .meta
-        .as_ref()
-        .ok_or_else(|| BackupError::malformed(keychain_path(), "no MBFile record"))?;
-    let plist = build_keychain_plist(items, keys);
-    if plist.len() as u64 != meta.size {
-        return Err(BackupError::malformed(
-            keychain_path(),
-            format!(
-                "the placeholder is {} bytes, the keychain {}: build it with placeholder_keychain",
-                meta.size,
-                plist.len()
-            ),
-        ));
-    }
-    let blob = match &meta.encryption_key {
-        Some(ek) => {
-            let file_key = keys.unwrap_class_wrapped(ek)?;
-            crate::file::cbc_encrypt_pkcs7(&file_key, &plist)
-        }
-        None => plist,
-    };
-    let path = backup.blob_path(&entry.file_id);
-    std::fs::write(&path, blob).map_err(|e| BackupError::io(&path, e))
-}
-
 // ---------------------------------------------------------------------------------------------
 // AES-256-GCM (NIST SP 800-38D) from AES, CTR and GHASH: the keychain uses an empty IV, which
 // common GCM implementations refuse.

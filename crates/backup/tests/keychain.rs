@@ -398,22 +398,14 @@ fn built_backup(
     items: &[ItemSpec],
 ) -> sesame_backup::Backup {
     use sesame_backup::builder::BackupBuilder;
-    use sesame_backup::keychain::{install_keychain, placeholder_keychain};
     BackupBuilder::new()
         .password(password)
         .iterations(10, Some(10))
         .file("HomeDomain", "Library/Preferences/x.plist", b"x".to_vec())
-        .file(
-            "KeychainDomain",
-            "keychain-backup.plist",
-            placeholder_keychain(items),
-        )
+        .keychain(items.to_vec())
         .write(dir)
         .unwrap();
-    let backup = sesame_backup::Backup::open(dir).unwrap();
-    let keys = backup.unlock(password.as_bytes()).unwrap();
-    install_keychain(&backup, &keys, items).unwrap();
-    backup
+    sesame_backup::Backup::open(dir).unwrap()
 }
 
 #[test]

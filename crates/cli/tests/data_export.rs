@@ -2,7 +2,7 @@
 //! real iOS 14 fixture.
 
 use sesame_backup::builder::BackupBuilder;
-use sesame_backup::keychain::{install_keychain, placeholder_keychain, ItemClass, ItemSpec};
+use sesame_backup::keychain::{ItemClass, ItemSpec};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -66,16 +66,9 @@ fn built(dir: &Path) -> (PathBuf, PathBuf) {
     BackupBuilder::new()
         .password("pw")
         .iterations(10, Some(10))
-        .file(
-            "KeychainDomain",
-            "keychain-backup.plist",
-            placeholder_keychain(&items()),
-        )
+        .keychain(items())
         .write(&root)
         .unwrap();
-    let b = sesame_backup::Backup::open(&root).unwrap();
-    let keys = b.unlock(b"pw").unwrap();
-    install_keychain(&b, &keys, &items()).unwrap();
     let pwf = dir.join("pw.txt");
     std::fs::write(&pwf, "pw\n").unwrap();
     (root, pwf)

@@ -31,6 +31,12 @@ fn demo_builds_recovers_and_decrypts_its_example() {
         "{text}"
     );
     assert!(text.contains("Biscuit2016  right"), "{text}");
+    assert!(
+        text.contains("Home-WiFi") && text.contains("CorgiCastle42"),
+        "{text}"
+    );
+    assert!(text.contains("only the device can decrypt"), "{text}");
+    assert!(!text.contains("never-leaves-the-phone"), "{text}");
     assert!(text.contains("biscuit      wrong"), "{text}");
     // The kept example is a real backup that the other commands open.
     let backup = keep.join("00008110-000A1B2C3D4E5F60");

@@ -3,6 +3,7 @@
 use crate::output::{group, human_bytes, human_duration};
 use anyhow::Context;
 use sesame_backup::builder::BackupBuilder;
+use sesame_backup::keychain::{ItemClass, ItemSpec, ItemState};
 use sesame_backup::write::{decrypt_backup, WriteOptions};
 use sesame_backup::Backup;
 use sesame_crack::{EngineConfig, Event, Outcome};
@@ -69,6 +70,27 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             "Documents/2016-04-12.txt",
             b"Today we brought Biscuit home.\n".to_vec(),
         )
+        .keychain(vec![
+            ItemSpec::new(
+                ItemClass::GenericPassword,
+                7,
+                &[("svce", "AirPort"), ("acct", "Home-WiFi")],
+                b"CorgiCastle42",
+            ),
+            ItemSpec::new(
+                ItemClass::InternetPassword,
+                6,
+                &[("srvr", "www.example.com"), ("acct", "anna@example.com")],
+                b"Sunflower!88",
+            ),
+            // A ThisDeviceOnly item: only the phone itself can ever decrypt it.
+            ItemSpec::new(
+                ItemClass::GenericPassword,
+                10,
+                &[("svce", "com.example.bank"), ("acct", "anna")],
+                b"never-leaves-the-phone",
+            ),
+        ])
         .write(&backup_dir)?;
     println!(
         "Wrote {} in {:.1} s: a real-format backup of \"Anna's iPhone\", encrypted with a password \
@@ -171,7 +193,32 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             String::from_utf8_lossy(&text).trim()
         );
     }
-    println!("\nThat is the whole path: find the backup, learn what it costs, recover, decrypt.");
+
+    step(
+        7,
+        "sesame keychain: the Wi-Fi and website passwords kept in the backup",
+    );
+    let chain = sesame_backup::keychain::read_keychain(&backup, Some(&keys))?;
+    for item in &chain.items {
+        let what = item.server().or_else(|| item.service()).unwrap_or_default();
+        let secret = match (&item.state, &item.secret) {
+            (ItemState::Decrypted, Some(s)) => s.as_str().unwrap_or("(binary)").to_string(),
+            (ItemState::DeviceOnly, _) => "(only the device can decrypt this one)".into(),
+            _ => "(unreadable)".into(),
+        };
+        println!(
+            "  {:<18} {:<18} {:<18} {}",
+            item.kind().label(),
+            what,
+            item.account().unwrap_or_default(),
+            secret
+        );
+    }
+    println!("(`sesame keychain` masks secrets unless --show-secrets; the demo shows them.)");
+
+    println!(
+        "\nThat is the whole path: find the backup, learn what it costs, recover, decrypt, read."
+    );
     match &args.keep {
         Some(d) => println!("The example is kept in {}.", d.display()),
         None => println!("The example folder is removed now (use --keep DIR to keep it)."),
