@@ -239,6 +239,78 @@ impl Shared<'_> {
     }
 }
 
+/// What the file workers of decrypt and extract collect, from several threads at once.
+#[derive(Default)]
+struct Tally {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    warnings: Mutex<Vec<String>>,
+    failed: Mutex<Vec<FileFailure>>,
+    refused: Mutex<Vec<Refused>>,
+}
+
+impl Tally {
+    /// Writes one file's contents to `dest`, reporting progress as it goes, and records how it
+    /// went. `len` is the blob's size, the unit of progress.
+    #[allow(clippy::too_many_arguments)]
+    fn write(
+        &self,
+        shared: &Shared<'_>,
+        backup: &Backup,
+        e: &ManifestEntry,
+        keys: Option<&UnlockedKeys>,
+        dest: &Path,
+        len: u64,
+        threads: usize,
+        set_mtime: bool,
+    ) {
+        let inner = if len >= BIG_FILE { threads } else { 1 };
+        let mut seen = 0u64;
+        let r = write_entry(backup, e, keys, dest, inner, set_mtime, &mut |n| {
+            seen += n;
+            shared.advance(n, 0);
+        });
+        shared.advance(len.saturating_sub(seen), 1);
+        match r {
+            Ok(rep) => {
+                self.bytes.fetch_add(rep.bytes_written, Ordering::Relaxed);
+                self.files.fetch_add(1, Ordering::Relaxed);
+                if let Some(w) = rep.warning {
+                    lock(&self.warnings).push(w);
+                }
+            }
+            Err(err) => self.fail(e, err),
+        }
+    }
+
+    fn fail(&self, e: &ManifestEntry, err: impl ToString) {
+        lock(&self.failed).push(failure(e, err));
+    }
+
+    fn refuse(&self, r: Refused) {
+        lock(&self.refused).push(r);
+    }
+
+    /// (files, bytes, warnings, failed, refused)
+    fn finish(self) -> (u64, u64, Vec<String>, Vec<FileFailure>, Vec<Refused>) {
+        fn take<T>(m: Mutex<Vec<T>>) -> Vec<T> {
+            m.into_inner().unwrap_or_else(|p| p.into_inner())
+        }
+        (
+            self.files.into_inner(),
+            self.bytes.into_inner(),
+            take(self.warnings),
+            take(self.failed),
+            take(self.refused),
+        )
+    }
+}
+
+/// A poisoned lock still holds good data here (lists of results): keep going with it.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn blob_len(backup: &Backup, e: &ManifestEntry) -> u64 {
     std::fs::metadata(backup.blob_path(&e.file_id)).map_or(0, |m| m.len())
 }
@@ -292,46 +364,29 @@ pub fn decrypt_backup(
         files_total: files.len() as u64,
         progress,
     };
-    let failed = Mutex::new(Vec::new());
-    let warnings = Mutex::new(Vec::new());
-    let written = AtomicU64::new(0);
-    let count = AtomicU64::new(0);
+    let tally = Tally::default();
     run_pool(&files, threads, &|&(e, len)| {
         let sub = out.join(&e.file_id[..2]);
-        let dest = sub.join(&e.file_id);
-        let inner = if len >= BIG_FILE { threads } else { 1 };
-        let mut seen = 0u64;
-        let r = std::fs::create_dir_all(&sub)
-            .map_err(|err| BackupError::io(&sub, err))
-            .and_then(|_| {
-                write_entry(backup, e, keys, &dest, inner, false, &mut |n| {
-                    seen += n;
-                    shared.advance(n, 0);
-                })
-            });
-        shared.advance(len.saturating_sub(seen), 1);
-        match r {
-            Ok(rep) => {
-                written.fetch_add(rep.bytes_written, Ordering::Relaxed);
-                count.fetch_add(1, Ordering::Relaxed);
-                if let Some(w) = rep.warning {
-                    warnings.lock().unwrap_or_else(|p| p.into_inner()).push(w);
-                }
-            }
-            Err(err) => failed
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(failure(e, err)),
+        if let Err(err) = std::fs::create_dir_all(&sub) {
+            shared.advance(len, 1);
+            return tally.fail(e, BackupError::io(&sub, err));
         }
+        tally.write(
+            &shared,
+            backup,
+            e,
+            keys,
+            &sub.join(&e.file_id),
+            len,
+            threads,
+            false,
+        );
     });
-    report.files = count.into_inner();
-    report.bytes = written.into_inner();
-    report
-        .failed
-        .extend(failed.into_inner().unwrap_or_else(|p| p.into_inner()));
-    report
-        .warnings
-        .extend(warnings.into_inner().unwrap_or_else(|p| p.into_inner()));
+    let (files, bytes, warnings, failed, _) = tally.finish();
+    report.files = files;
+    report.bytes = bytes;
+    report.failed.extend(failed);
+    report.warnings.extend(warnings);
 
     // Manifest.db: the plain database, with EncryptionKey taken out of every MBFile record.
     let db_dest = out.join("Manifest.db");
@@ -469,62 +524,31 @@ pub fn extract(
         files_total: files.len() as u64,
         progress,
     };
-    let failed = Mutex::new(Vec::new());
-    let refused = Mutex::new(Vec::new());
-    let warnings = Mutex::new(Vec::new());
-    let written = AtomicU64::new(0);
-    let count = AtomicU64::new(0);
+    let tally = Tally::default();
     run_pool(&files, threads, &|(e, rel, len)| {
         let parent = rel.parent().unwrap_or(Path::new(""));
-        if let Err(why) = paths::ensure_dirs(out, parent) {
-            refused
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(refuse(e, why));
-            shared.advance(*len, 1);
-            return;
-        }
         let dest = out.join(rel);
-        if std::fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
-            refused
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(refuse(e, format!("{} is already a folder", dest.display())));
-            shared.advance(*len, 1);
-            return;
-        }
-        let inner = if *len >= BIG_FILE { threads } else { 1 };
-        let mut seen = 0u64;
-        let r = write_entry(backup, e, keys, &dest, inner, true, &mut |n| {
-            seen += n;
-            shared.advance(n, 0);
-        });
-        shared.advance(len.saturating_sub(seen), 1);
-        match r {
-            Ok(rep) => {
-                written.fetch_add(rep.bytes_written, Ordering::Relaxed);
-                count.fetch_add(1, Ordering::Relaxed);
-                if let Some(w) = rep.warning {
-                    warnings.lock().unwrap_or_else(|p| p.into_inner()).push(w);
-                }
+        let why = match paths::ensure_dirs(out, parent) {
+            Err(why) => Some(why),
+            Ok(()) if std::fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) => {
+                Some(format!("{} is already a folder", dest.display()))
             }
-            Err(err) => failed
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(failure(e, err)),
+            Ok(()) => None,
+        };
+        match why {
+            Some(why) => {
+                tally.refuse(refuse(e, why));
+                shared.advance(*len, 1);
+            }
+            None => tally.write(&shared, backup, e, keys, &dest, *len, threads, true),
         }
     });
-    report.files = count.into_inner();
-    report.bytes = written.into_inner();
-    report
-        .failed
-        .extend(failed.into_inner().unwrap_or_else(|p| p.into_inner()));
-    report
-        .refused
-        .extend(refused.into_inner().unwrap_or_else(|p| p.into_inner()));
-    report
-        .warnings
-        .extend(warnings.into_inner().unwrap_or_else(|p| p.into_inner()));
+    let (files, bytes, warnings, failed, refused) = tally.finish();
+    report.files = files;
+    report.bytes = bytes;
+    report.failed.extend(failed);
+    report.refused.extend(refused);
+    report.warnings.extend(warnings);
 
     for (e, rel) in &links {
         let target = e
