@@ -1,51 +1,12 @@
 //! decrypt, files, extract, change-password through the built binary, on built backups.
 //! Every command must leave the source backup byte-identical.
 
+mod common;
+use common::{sesame, snapshot, text};
+
 use sesame_backup::builder::BackupBuilder;
 use sesame_backup::Backup;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn sesame(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let home = tempfile::tempdir().unwrap();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sesame"));
-    c.args(args)
-        .env_remove("SESAME_PASSWORD")
-        .env_remove("SESAME_NEW_PASSWORD")
-        .env("SESAME_HOME", home.path())
-        .env("SESAME_POTFILE", home.path().join("test.potfile"))
-        .env("HOME", home.path());
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Every file under `dir` with its bytes.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if e.file_type().unwrap().is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.clone(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use std::path::Path;
 
 const FILES: &[(&str, &str, &[u8])] = &[
     (

@@ -1,57 +1,10 @@
 //! list, info, hash, verify against the real fixtures, through the built binary.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{fixtures, sesame, snapshot, text};
 
-fn fixtures() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: fixtures not found at {}", dir.display());
-        None
-    }
-}
-
-fn sesame(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let home = tempfile::tempdir().unwrap();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sesame"));
-    c.args(args)
-        .env_remove("SESAME_PASSWORD")
-        .env("SESAME_HOME", home.path())
-        .env("SESAME_POTFILE", home.path().join("test.potfile"))
-        .env("HOME", home.path());
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Every file under `dir` with its bytes, to prove a command changed nothing.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.clone(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use std::path::Path;
+use std::process::Command;
 
 /// A folder holding a copy of a real keybag fixture as its Manifest.plist.
 fn keybag_backup(fx: &Path, name: &str) -> tempfile::TempDir {
