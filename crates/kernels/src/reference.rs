@@ -5,7 +5,7 @@
 //! dependencies; the test suite checks them in turn against the RustCrypto crates.
 
 /// SHA-256 round constants (FIPS 180-4 §4.2.2).
-pub(crate) const K256: [u32; 64] = [
+pub const K256: [u32; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
     0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -22,7 +22,7 @@ pub const SHA256_IV: [u32; 8] = [
 ];
 
 /// SHA-1 round constants, one per 20-round stage.
-pub(crate) const K1: [u32; 4] = [0x5a827999, 0x6ed9eba1, 0x8f1bbcdc, 0xca62c1d6];
+pub const K1: [u32; 4] = [0x5a827999, 0x6ed9eba1, 0x8f1bbcdc, 0xca62c1d6];
 
 /// SHA-1 initial hash value (FIPS 180-4 §5.3.1).
 pub const SHA1_IV: [u32; 5] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0];
