@@ -303,9 +303,13 @@ fn bad_input_gives_clear_errors() {
         &["nope.txt"],
     );
     assert_error(&env.run(&["candidates", "--mask", "?"]), &["mask"]);
+    // No usable GPU (turned off, so this holds on machines with one too): exit 2, clear message.
     assert_error(
-        &env.run(&["recover", &line, "--device", "gpu"]),
-        &["no GPU support"],
+        &env.cmd(&["recover", &line, "--pins", "--device", "gpu"])
+            .env("SESAME_GPU_DISABLE", "1")
+            .output()
+            .unwrap(),
+        &["--device gpu", "no usable GPU found", "--device cpu"],
     );
     assert_error(
         &env.run(&["recover", &line, "--shard", "4/3", "--pins"]),
@@ -337,6 +341,9 @@ fn resume_after_sigkill_skips_nothing() {
         wl.to_str().unwrap(),
         "--threads",
         "1",
+        // One CPU thread: slow enough to be killed midway (a GPU, even lavapipe, is not).
+        "--device",
+        "cpu",
         "--batch-size",
         "4",
         "--checkpoint-interval",
@@ -494,4 +501,206 @@ fn sigterm_checkpoints_and_says_how_to_resume() {
         "{err}"
     );
     assert!(out.stdout.is_empty());
+}
+
+/// Whether a GPU adapter is usable here with CPU drivers allowed (lavapipe counts); prints a
+/// visible SKIPPED line when not.
+fn gpu_available() -> bool {
+    static OK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *OK.get_or_init(|| {
+        let out = Command::new(env!("CARGO_BIN_EXE_sesame"))
+            .args(["bench", "--device", "gpu", "--json", "--seconds", "0.01"])
+            .env("SESAME_GPU_ALLOW_CPU", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        if out.status.success() {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let gpus = v["gpus"].as_array().unwrap();
+            assert!(!gpus.is_empty(), "{v}");
+            for g in gpus {
+                assert!(g["scheme_9"].as_f64().unwrap() > 0.0, "{g}");
+                assert!(g["scheme_10_2"].as_f64().unwrap() > 0.0, "{g}");
+            }
+            return true;
+        }
+        eprintln!(
+            "SKIPPED: no GPU adapter found (install mesa-vulkan-drivers for lavapipe): {}",
+            text(&out.stderr)
+        );
+        false
+    })
+}
+
+#[test]
+fn no_gpu_is_a_note_for_all_and_an_error_for_gpu() {
+    let env = Env::new();
+    let line = line_for(b"1234", None, 10).to_string();
+    let out = env
+        .cmd(&["recover", &line, "--pins"])
+        .env("SESAME_GPU_DISABLE", "1")
+        .output()
+        .unwrap();
+    assert_found(&out, "1234");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("note: no GPU found: using the CPU only"),
+        "{err}"
+    );
+    let out = env
+        .cmd(&["recover", &line, "--pins", "--device", "gpu", "--fresh"])
+        .env("SESAME_GPU_DISABLE", "1")
+        .output()
+        .unwrap();
+    // The potfile answers before any device is needed.
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let other = line_for(b"4321", None, 10).to_string();
+    assert_error(
+        &env.cmd(&["recover", &other, "--pins", "--device", "gpu"])
+            .env("SESAME_GPU_DISABLE", "1")
+            .output()
+            .unwrap(),
+        &["no usable GPU found"],
+    );
+}
+
+#[test]
+fn recover_on_the_gpu_alone_both_schemes() {
+    if !gpu_available() {
+        return;
+    }
+    let env = Env::new();
+    let mut words = String::new();
+    for i in 0..120 {
+        words.push_str(&format!("guess{i}\n"));
+    }
+    words.push_str("gpu-pass\n");
+    let wl = env.file("words.txt", words.as_bytes());
+    for dpic in [Some(3), None] {
+        let line = line_for(b"gpu-pass", dpic, 4).to_string();
+        let trace = env.dir.path().join(format!("trace-{}", dpic.is_some()));
+        let out = env
+            .cmd(&[
+                "recover",
+                &line,
+                "--wordlist",
+                wl.to_str().unwrap(),
+                "--device",
+                "gpu",
+                "--trace-file",
+                trace.to_str().unwrap(),
+            ])
+            .env("SESAME_GPU_ALLOW_CPU", "1")
+            .output()
+            .unwrap();
+        assert_found(&out, "gpu-pass");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("self-check against the CPU reference passed"),
+            "{err}"
+        );
+        assert!(err.contains("no CPU threads"), "{err}");
+        assert!(env.potfile().contains(&format!("{line}:gpu-pass\n")));
+    }
+}
+
+#[test]
+fn cpu_and_gpu_together_json_reports_each_device() {
+    if !gpu_available() {
+        return;
+    }
+    let env = Env::new();
+    let mut words = String::new();
+    for i in 0..600 {
+        words.push_str(&format!("w{i}\n"));
+    }
+    let wl = env.file("words.txt", words.as_bytes());
+    let line = line_for(b"absent", Some(2), 2).to_string();
+    let trace = env.dir.path().join("trace");
+    let out = env
+        .cmd(&[
+            "recover",
+            &line,
+            "--wordlist",
+            wl.to_str().unwrap(),
+            "--json",
+            "--threads",
+            "2",
+            "--batch-size",
+            "4",
+            "--status-interval",
+            "0.001",
+            "--trace-file",
+            trace.to_str().unwrap(),
+        ])
+        .env("SESAME_GPU_ALLOW_CPU", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines[0]["gpus"].as_array().is_some_and(|g| !g.is_empty()),
+        "{:?}",
+        lines[0]
+    );
+    for p in lines.iter().filter(|l| l["event"] == "progress") {
+        assert!(p["devices"].is_array(), "{p}");
+    }
+    let last = lines.last().unwrap();
+    assert_eq!(last["status"], "exhausted");
+    let devices = last["devices"].as_array().unwrap();
+    assert_eq!(devices[0]["name"], "CPU");
+    assert!(devices.len() >= 2, "{devices:?}");
+    let tried: u64 = devices.iter().map(|d| d["tried"].as_u64().unwrap()).sum();
+    assert_eq!(tried, 600);
+    assert!(
+        devices.iter().all(|d| d["tried"].as_u64().unwrap() > 0),
+        "{devices:?}"
+    );
+    // The batches cover every index once.
+    let mut covered = vec![0u32; 600];
+    for l in std::fs::read_to_string(&trace).unwrap().lines().skip(1) {
+        let f: Vec<u64> = l.split(' ').map(|x| x.parse().unwrap()).collect();
+        for i in f[0]..f[1] {
+            covered[i as usize] += 1;
+        }
+    }
+    assert!(covered.iter().all(|&c| c == 1), "{covered:?}");
+}
+
+#[test]
+fn bench_json_keeps_its_keys_and_lists_gpus() {
+    let env = Env::new();
+    let out = env
+        .cmd(&["bench", "--json", "--seconds", "0.02", "--threads", "1"])
+        .env("SESAME_GPU_DISABLE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["kernel"].is_string(), "{v}");
+    assert_eq!(v["threads"], 1);
+    for scheme in ["scheme_10_2", "scheme_9"] {
+        assert!(v[scheme]["per_core"].as_f64().unwrap() > 0.0, "{v}");
+        assert!(v[scheme]["total"].as_f64().unwrap() > 0.0, "{v}");
+    }
+    assert_eq!(v["gpus"], serde_json::json!([]));
+    assert!(
+        text(&out.stderr).contains("no GPU found"),
+        "{}",
+        text(&out.stderr)
+    );
+    if gpu_available() {
+        let out = env
+            .cmd(&["bench", "--device", "gpu", "--seconds", "0.01"])
+            .env("SESAME_GPU_ALLOW_CPU", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let t = text(&out.stdout);
+        assert!(t.contains("guesses/s") && t.contains("GPU "), "{t}");
+    }
 }

@@ -252,6 +252,72 @@ pub fn quick_rate(kernel: Kernel, params: &[KdfParams], threads: usize, window: 
     }
 }
 
+/// Guesses per second of one GPU for `params`: one batch of its preferred size. The SHA-1 stage
+/// is timed at its real iteration count; the SHA-256 stage (10.2+ scheme) is timed at a reduced
+/// count (grown until it takes about half of `window`) and scaled to DPIC, as for the CPU.
+pub fn measure_gpu(
+    gpu: &sesame_gpu::GpuDevice,
+    params: &KdfParams,
+    window: Duration,
+) -> Result<GpuMeasure, CrackError> {
+    use std::sync::atomic::AtomicBool;
+    let n = gpu.preferred_batch().clamp(1, gpu.max_batch().max(1));
+    let pws: Vec<Vec<u8>> = (0..n)
+        .map(|i| format!("bench-guess-{i}").into_bytes())
+        .collect();
+    let refs: Vec<&[u8]> = pws.iter().map(|p| p.as_slice()).collect();
+    let never = AtomicBool::new(false);
+    let gpu_err = |e: sesame_gpu::GpuError| CrackError::Gpu(e.to_string());
+    let time = |spec: &sesame_gpu::KdfSpec| -> Result<f64, CrackError> {
+        let t = Instant::now();
+        let keys = gpu
+            .derive(&refs, spec, &never, &mut |_| {})
+            .map_err(gpu_err)?;
+        std::hint::black_box(&keys);
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let sha1_only = sesame_gpu::KdfSpec {
+        salt: params.salt.clone(),
+        iterations: params.iterations,
+        dp: None,
+    };
+    let mut secs = time(&sha1_only)?;
+    let mut timed = 0u32;
+    if let Some((dpsl, dpic)) = &params.dp {
+        let mut k = 1_000u32.min(*dpic).max(1);
+        loop {
+            let spec = sesame_gpu::KdfSpec {
+                salt: params.salt.clone(),
+                iterations: 1,
+                dp: Some((dpsl.clone(), k)),
+            };
+            let t = time(&spec)?;
+            if t >= window.as_secs_f64() / 2.0 || k >= *dpic {
+                secs += t / f64::from(k) * f64::from(*dpic);
+                timed = k;
+                break;
+            }
+            k = k.saturating_mul(4).min(*dpic);
+        }
+    }
+    Ok(GpuMeasure {
+        rate: n as f64 / secs.max(1e-9),
+        batch: n,
+        sha256_iterations_timed: timed,
+    })
+}
+
+/// One GPU's measured rate for one scheme.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct GpuMeasure {
+    /// Guesses per second.
+    pub rate: f64,
+    /// Passwords per call (the device's preferred batch).
+    pub batch: usize,
+    /// SHA-256 iterations timed per call, scaled to DPIC (0 for the older scheme).
+    pub sha256_iterations_timed: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,12 @@ pub enum CrackError {
     /// A kernel disagrees with the reference key derivation; it must not be used.
     #[error("kernel {kernel} disagrees with the reference PBKDF2 ({what}); refusing to use it")]
     KernelMismatch { kernel: &'static str, what: String },
+    /// A GPU failed during the run (the checkpoint still holds everything finished).
+    #[error("GPU error: {0}; the last checkpoint is still valid (run again, or use --device cpu)")]
+    Gpu(String),
+    /// Neither CPU workers nor GPUs were given.
+    #[error("no device to compute on: no CPU threads and no usable GPU")]
+    NoDevice,
     /// Ctrl-C / SIGTERM handler could not be installed.
     #[error("cannot install the Ctrl-C handler: {0}")]
     Signal(String),

@@ -20,9 +20,10 @@ pub mod paths;
 pub mod potfile;
 pub mod session;
 
-pub use engine::{run, EngineConfig, Event, Found, Outcome, Progress, Report};
+pub use engine::{run, DeviceRate, EngineConfig, Event, Found, Outcome, Progress, Report};
 pub use error::CrackError;
 pub use potfile::Potfile;
+pub use sesame_gpu::{self as gpu, GpuDevice};
 pub use session::{Resume, Session, SessionState};
 
 /// A hash line whose password is `password`, with a fresh random class key, salts, and the

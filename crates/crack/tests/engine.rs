@@ -365,3 +365,161 @@ fn a_source_error_mid_stream_is_an_error_with_an_exact_checkpoint() {
     assert!(err.to_string().contains("broken at 30"), "{err}");
     assert!(last.unwrap() <= 30);
 }
+
+/// GPUs for the tests: with `SESAME_GPU_ALLOW_CPU=1`, Mesa's lavapipe (a CPU Vulkan driver) counts,
+/// so these run without GPU hardware. Self-checked once per process; `None`, with a visible
+/// message, where no adapter exists at all.
+fn test_gpus() -> Option<Vec<Arc<sesame_crack::GpuDevice>>> {
+    static GPUS: std::sync::OnceLock<Vec<Arc<sesame_crack::GpuDevice>>> =
+        std::sync::OnceLock::new();
+    let gpus = GPUS.get_or_init(|| {
+        if std::env::var_os("SESAME_GPU_ALLOW_CPU").is_none() {
+            std::env::set_var("SESAME_GPU_ALLOW_CPU", "1");
+        }
+        let (devices, notes) = sesame_crack::gpu::discover_checked();
+        if devices.is_empty() {
+            eprintln!("SKIPPED: no GPU adapter found ({})", notes.join("; "));
+        }
+        devices.into_iter().map(Arc::new).collect()
+    });
+    (!gpus.is_empty()).then(|| gpus.clone())
+}
+
+/// Runs and records, per batch, who did it and its indices.
+fn run_by_device(
+    plan: Arc<Plan>,
+    targets: &[HashLine],
+    cfg: &EngineConfig,
+) -> (Report, Vec<(String, Vec<u64>)>) {
+    let mut batches = Vec::new();
+    let mut checkpoints = Vec::new();
+    let report = run(plan, targets, cfg, &mut |e| match e {
+        Event::BatchDone {
+            indices, device, ..
+        } => batches.push((device.to_string(), indices.to_vec())),
+        Event::Checkpoint(p) => checkpoints.push(p.position),
+        _ => {}
+    })
+    .unwrap();
+    for w in checkpoints.windows(2) {
+        assert!(w[0] <= w[1], "checkpoint went backwards: {checkpoints:?}");
+    }
+    (report, batches)
+}
+
+#[test]
+fn gpu_alone_recovers_both_schemes() {
+    let Some(gpus) = test_gpus() else { return };
+    // Two targets, one per scheme: two groups, each derived on the GPU.
+    let targets = [
+        line_for(b"word157", Some(3), 4),
+        line_for(b"word42", None, 5),
+    ];
+    let cfg = EngineConfig {
+        cpu: false,
+        gpus: gpus.clone(),
+        gpu_batch_size: Some(16),
+        ..cfg()
+    };
+    let (report, batches) = run_by_device(plan_of(vec![Box::new(words(300))]), &targets, &cfg);
+    assert_eq!(report.outcome, Outcome::Found);
+    let mut found: Vec<(usize, Vec<u8>, u64)> = report
+        .found
+        .iter()
+        .map(|f| (f.target, f.password.to_vec(), f.index))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![(0, b"word157".to_vec(), 157), (1, b"word42".to_vec(), 42)]
+    );
+    assert!(!batches.is_empty());
+    for (device, indices) in &batches {
+        assert_ne!(device, "CPU", "a CPU batch in a GPU-only run");
+        assert!(indices.len() <= 16);
+    }
+    // Every GPU appears in the final progress; no CPU entry.
+    let names: Vec<&str> = report
+        .progress
+        .devices
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect();
+    assert_eq!(names.len(), gpus.len(), "{names:?}");
+    assert!(!names.contains(&"CPU"));
+    // One run per scheme alone, with a password longer than the 64-byte HMAC block.
+    let long = vec![b'L'; 80];
+    for dp in [Some(2), None] {
+        let mut list = words(40).0;
+        list.push(long.clone());
+        let cfg = EngineConfig {
+            cpu: false,
+            gpus: gpus.clone(),
+            gpu_batch_size: Some(7),
+            ..cfg.clone()
+        };
+        let t = run_traced(
+            plan_of(vec![Box::new(List(list))]),
+            &[line_for(&long, dp, 3)],
+            &cfg,
+        );
+        assert_eq!(found_password(&t.report), long);
+        assert_eq!(t.report.found[0].index, 40);
+    }
+}
+
+#[test]
+fn cpu_and_gpu_together_try_every_index_exactly_once() {
+    let Some(gpus) = test_gpus() else { return };
+    let n = 2_000u64;
+    for (shard, dp) in [(Shard::ALL, Some(2)), (Shard::new(2, 3).unwrap(), None)] {
+        let cfg = EngineConfig {
+            threads: 2,
+            gpus: gpus.clone(),
+            batch_size: Some(5),
+            gpu_batch_size: Some(64),
+            shard,
+            ..cfg()
+        };
+        // Absent from the list: every batch runs to the end.
+        let target = line_for(b"not in the list", dp, 3);
+        let (report, batches) =
+            run_by_device(plan_of(vec![Box::new(words(n as usize))]), &[target], &cfg);
+        assert_eq!(report.outcome, Outcome::Exhausted);
+        assert_eq!(report.progress.position, n);
+        let mut all: Vec<u64> = batches.iter().flat_map(|(_, i)| i.clone()).collect();
+        all.sort_unstable();
+        let expected: Vec<u64> = (0..n).filter(|&i| shard.owns(i)).collect();
+        assert_eq!(all, expected, "some index tried twice or never");
+        let devices: BTreeSet<&str> = batches.iter().map(|(d, _)| d.as_str()).collect();
+        assert!(devices.contains("CPU"), "the CPU did nothing: {devices:?}");
+        assert!(
+            devices.iter().any(|d| *d != "CPU"),
+            "no GPU did anything: {devices:?}"
+        );
+        for (device, indices) in &batches {
+            let cap = if device == "CPU" { 5 } else { 64 };
+            assert!(indices.len() <= cap, "{device}: batch of {}", indices.len());
+        }
+        // Per-device counts add up to the total.
+        let per: u64 = report.progress.devices.iter().map(|d| d.tried).sum();
+        assert_eq!(per, expected.len() as u64);
+        assert_eq!(report.progress.devices.len(), 1 + gpus.len());
+    }
+}
+
+#[test]
+fn no_cpu_and_no_gpu_is_an_error() {
+    let cfg = EngineConfig {
+        cpu: false,
+        ..cfg()
+    };
+    let e = run(
+        plan_of(vec![Box::new(words(3))]),
+        &[line_for(b"x", None, 1)],
+        &cfg,
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(matches!(e, sesame_crack::CrackError::NoDevice), "{e}");
+}

@@ -441,9 +441,15 @@ fn run_loop(
 /// NVIDIA GPUs are used through CUDA where its driver is present, and then not again through
 /// Vulkan. CPU drivers (lavapipe) are skipped unless `SESAME_GPU_ALLOW_CPU=1`. The devices are not
 /// yet self-checked: call [`GpuDevice::self_check`] before use (see [`discover_checked`]).
+/// `SESAME_GPU_DISABLE=1` turns every GPU off (nothing is probed).
 pub fn discover() -> (Vec<GpuDevice>, Vec<String>) {
     let mut devices: Vec<GpuDevice> = Vec::new();
     let mut notes = Vec::new();
+    if std::env::var("SESAME_GPU_DISABLE").is_ok_and(|v| v == "1") {
+        notes.push("GPUs turned off by SESAME_GPU_DISABLE=1".to_string());
+        notes.push("no GPU found: using the CPU only".to_string());
+        return (devices, notes);
+    }
     #[cfg(feature = "cuda")]
     cuda_backend::discover(&mut devices, &mut notes);
     #[cfg(not(feature = "cuda"))]

@@ -1,7 +1,10 @@
 //! `sesame bench [--json]`: guesses per second, per core and for the whole machine, for both key
 //! schemes. Every available kernel is first checked against the reference key derivation on
 //! random inputs; a kernel that disagrees is reported as broken and never measured or used.
+//! GPUs (`--device gpu|all`) are self-checked against the CPU reference the same way and
+//! measured with one batch of their preferred size per scheme.
 
+use super::recover::{select_gpus, Device};
 use crate::output::group;
 use serde_json::json;
 use sesame_crack::bench::{self, SchemeRate};
@@ -22,6 +25,9 @@ pub struct Args {
     /// Measure every available kernel, not only the fastest
     #[arg(long)]
     pub all_kernels: bool,
+    /// What to measure: cpu, gpu or all (the CPU kernels and every GPU that passes its self-check)
+    #[arg(long, value_enum, default_value_t = Device::All)]
+    pub device: Device,
 }
 
 fn fmt(r: f64) -> String {
@@ -41,6 +47,59 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         .map(|t| t as usize)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let window = Duration::from_secs_f64(args.seconds);
+    let gpus = select_gpus(args.device)?;
+    let mut gpu_rows = Vec::new();
+    for g in &gpus {
+        let a = bench::measure_gpu(g, &bench::scheme_10_2_params(), window)?;
+        let b = bench::measure_gpu(g, &bench::scheme_9_params(), window)?;
+        gpu_rows.push((g.clone(), a, b));
+    }
+    let gpu_json: Vec<_> = gpu_rows
+        .iter()
+        .map(|(g, a, b)| {
+            json!({
+                "name": g.name(),
+                "backend": g.backend(),
+                "cpu_emulation": g.kind() == sesame_gpu::DeviceKind::CpuEmulation,
+                "batch": a.batch,
+                "scheme_10_2": a.rate,
+                "scheme_9": b.rate,
+                "sha256_iterations_timed": a.sha256_iterations_timed,
+            })
+        })
+        .collect();
+    let print_gpus = || {
+        for (g, a, b) in &gpu_rows {
+            let emulated = if g.kind() == sesame_gpu::DeviceKind::CpuEmulation {
+                ", CPU emulation: not a GPU figure"
+            } else {
+                ""
+            };
+            println!(
+                "GPU {} ({}{emulated}), batches of {}:",
+                g.name(),
+                g.backend(),
+                group(a.batch as u64)
+            );
+            println!(
+                "  iOS 10.2+: {} guesses/s (DPIC scaled from {} timed iterations); before iOS 10.2: {} guesses/s",
+                fmt(a.rate),
+                group(u64::from(a.sha256_iterations_timed)),
+                fmt(b.rate)
+            );
+        }
+    };
+    if args.device == Device::Gpu {
+        if args.json {
+            println!(
+                "{}",
+                json!({"kernel": null, "threads": 0, "scheme_10_2": null, "scheme_9": null, "gpus": gpu_json})
+            );
+        } else {
+            print_gpus();
+        }
+        return Ok(0);
+    }
     // Check every kernel before measuring any.
     let mut good = Vec::new();
     let mut broken = Vec::new();
@@ -92,6 +151,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             "kernels": rows.iter().map(|(k, a, b, _)| json!({
                 "kernel": k.name(), "scheme_10_2": obj(*a), "scheme_9": obj(*b)
             })).collect::<Vec<_>>(),
+            "gpus": gpu_json,
         });
         println!("{v}");
     } else {
@@ -132,6 +192,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             "The iOS 10.2+ figure times {} PBKDF2-SHA256 iterations and scales to 10,000,000 (the loop is the whole cost); the SHA-1 stage is timed in full.",
             group(u64::from(m10.sha256_iterations_timed))
         );
+        print_gpus();
     }
     Ok(if broken.is_empty() { 0 } else { 2 })
 }

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use sesame_backup::HashLine;
 use sesame_crack::session::Resume;
-use sesame_crack::{bench, EngineConfig, Event, Outcome, Potfile, Progress, Session};
+use sesame_crack::{bench, EngineConfig, Event, GpuDevice, Outcome, Potfile, Progress, Session};
 use sesame_guess::{Plan, Shard};
 use sesame_kernels::Kernel;
 use std::io::{IsTerminal, Write};
@@ -46,8 +46,8 @@ pub struct Args {
     /// Worker threads (default: every core)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub threads: Option<u32>,
-    /// Where to compute: cpu, gpu or all
-    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    /// Where to compute: cpu, gpu or all (every GPU that passes its self-check, and the CPU)
+    #[arg(long, value_enum, default_value_t = Device::All)]
     pub device: Device,
     /// Potfile of passwords found (default: SESAME_POTFILE, or sesame.potfile in Sesame's data folder)
     #[arg(long, value_name = "FILE")]
@@ -87,6 +87,42 @@ fn emit(v: serde_json::Value) {
     }
 }
 
+/// The GPUs `--device` asks for, each checked against the CPU reference on random inputs first
+/// (one that disagrees is left out, with a warning). Discovery notes go to standard error.
+/// `--device gpu` with no usable GPU is an error (exit 2); for `all` it is a note.
+pub fn select_gpus(device: Device) -> anyhow::Result<Vec<Arc<GpuDevice>>> {
+    if device == Device::Cpu {
+        return Ok(Vec::new());
+    }
+    let (devices, notes) = sesame_gpu::discover_checked();
+    for n in &notes {
+        if device == Device::Gpu && n.starts_with("no GPU found") {
+            continue; // the error below says it
+        }
+        if n.contains("wrong key") {
+            eprintln!("sesame: warning: {n}");
+        } else {
+            eprintln!("sesame: note: {n}");
+        }
+    }
+    for d in &devices {
+        let emulated = if d.kind() == sesame_gpu::DeviceKind::CpuEmulation {
+            ", CPU emulation"
+        } else {
+            ""
+        };
+        eprintln!(
+            "sesame: GPU {} ({}{emulated}): self-check against the CPU reference passed",
+            d.name(),
+            d.backend()
+        );
+    }
+    if devices.is_empty() && device == Device::Gpu {
+        bail!("--device gpu: no usable GPU found (see the notes above); use --device cpu or --device all");
+    }
+    Ok(devices.into_iter().map(Arc::new).collect())
+}
+
 fn progress_json(p: &Progress, plan: &Plan) -> serde_json::Value {
     json!({
         "event": "progress",
@@ -98,15 +134,11 @@ fn progress_json(p: &Progress, plan: &Plan) -> serde_json::Value {
         "elapsed": p.elapsed,
         "eta": p.eta,
         "source": p.source.and_then(|s| plan.sources().get(s)).map(|s| s.name()),
+        "devices": p.devices,
     })
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    match args.device {
-        Device::Gpu => bail!("no GPU support in this build: use --device cpu"),
-        Device::All => eprintln!("sesame: note: no GPU support in this build; using the CPU only"),
-        Device::Cpu => {}
-    }
     if !(args.checkpoint_interval > 0.0 && args.status_interval > 0.0) {
         bail!("--checkpoint-interval and --status-interval must be positive");
     }
@@ -202,6 +234,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     };
 
     let kernel = Kernel::best();
+    let gpus = select_gpus(args.device)?;
+    let use_cpu = args.device != Device::Gpu;
     let cancel = sesame_crack::interrupt::flag()?;
     let threads = args
         .threads
@@ -216,7 +250,25 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             groups.push(p);
         }
     }
-    let rate = bench::quick_rate(kernel, &groups, threads, Duration::from_millis(300));
+    let mut rate = if use_cpu {
+        bench::quick_rate(kernel, &groups, threads, Duration::from_millis(300))
+    } else {
+        0.0
+    };
+    for g in &gpus {
+        // One guess costs the sum over the groups of targets.
+        let mut secs = 0.0;
+        for p in &groups {
+            match bench::measure_gpu(g, p, Duration::from_millis(300)) {
+                Ok(m) if m.rate > 0.0 => secs += 1.0 / m.rate,
+                Ok(_) => {}
+                Err(e) => bail!("{e}"),
+            }
+        }
+        if secs > 0.0 {
+            rate += 1.0 / secs;
+        }
+    }
     print_plan(&PlanInfo {
         plan: &plan,
         targets: &pending
@@ -227,7 +279,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         start,
         rate,
         kernel,
-        threads,
+        threads: if use_cpu { threads } else { 0 },
+        gpus: &gpus
+            .iter()
+            .map(|g| g.name().to_string())
+            .collect::<Vec<_>>(),
         session: &name,
         session_path: session.path(),
         json: json_mode,
@@ -258,6 +314,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     };
     let cfg = EngineConfig {
         threads,
+        cpu: use_cpu,
+        gpus,
+        gpu_batch_size: None,
         kernel,
         shard,
         start,
@@ -313,7 +372,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 }
             }
         }
-        Event::BatchDone { lo, hi, indices } => {
+        Event::BatchDone {
+            lo, hi, indices, ..
+        } => {
             if let Some(f) = trace.as_mut() {
                 let _ = writeln!(f, "{lo} {hi} {}", indices.len());
             }
@@ -390,6 +451,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             "tried": p.tried,
             "elapsed": p.elapsed,
             "rate": p.rate,
+            "devices": p.devices,
             "session": name,
             "session_file": session.path().display().to_string(),
         }));
@@ -428,6 +490,14 @@ fn print_password(label: &str, pw: &[u8], ntargets: usize) {
 
 fn status_message(p: &Progress, plan: &Plan) -> String {
     let mut s = format!("{} guesses/s", fmt_rate(p.rate));
+    if p.devices.len() > 1 || p.devices.iter().any(|d| d.name != "CPU") {
+        let each: Vec<String> = p
+            .devices
+            .iter()
+            .map(|d| format!("{} {}", d.name, fmt_rate(d.rate)))
+            .collect();
+        s.push_str(&format!(" ({})", each.join(", ")));
+    }
     if let Some(eta) = p.eta {
         s.push_str(&format!(", ETA {}", human_duration(eta)));
     }
@@ -445,6 +515,7 @@ struct PlanInfo<'a> {
     rate: f64,
     kernel: Kernel,
     threads: usize,
+    gpus: &'a [String],
     session: &'a str,
     session_path: &'a std::path::Path,
     json: bool,
@@ -493,6 +564,7 @@ fn print_plan(info: &PlanInfo<'_>) {
             "rate": rate,
             "kernel": info.kernel.name(),
             "threads": info.threads,
+            "gpus": info.gpus,
             "shard": shard.to_string(),
             "session": info.session,
             "session_file": info.session_path.display().to_string(),
@@ -517,8 +589,18 @@ fn print_plan(info: &PlanInfo<'_>) {
         };
         eprintln!("Target: {label}, {} ({cost})", p.scheme_name());
     }
+    let cpu = if info.threads > 0 {
+        format!("{} threads, kernel {}", info.threads, info.kernel.name())
+    } else {
+        "no CPU threads".to_string()
+    };
+    let gpus = if info.gpus.is_empty() {
+        String::new()
+    } else {
+        format!(", GPU: {}", info.gpus.join(", "))
+    };
     eprintln!(
-        "{}lan{}: about {} guesses/s on this machine ({} threads, kernel {}, measured just now)",
+        "{}lan{}: about {} guesses/s on this machine ({cpu}{gpus}, measured just now)",
         if info.default_plan { "Default p" } else { "P" },
         if shard == Shard::ALL {
             String::new()
@@ -526,8 +608,6 @@ fn print_plan(info: &PlanInfo<'_>) {
             format!(" (shard {shard})")
         },
         fmt_rate(rate),
-        info.threads,
-        info.kernel.name()
     );
     for (i, (name, count)) in rows.iter().enumerate() {
         match count {
