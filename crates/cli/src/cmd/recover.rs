@@ -1,5 +1,6 @@
-//! `sesame recover TARGET [sources]`: find the password. Exit 0 found, 1 not found, 2 error,
-//! 130 stopped by Ctrl-C/SIGTERM (run the same command again to resume).
+//! `sesame recover TARGET [sources]`: find the password. Exit 0 found, 1 not found, 2 error, as
+//! the command-line contract says; a run stopped by Ctrl-C/SIGTERM has not found it either, so
+//! it exits 1 too, and says (and `--json`'s result object says: "interrupted") how to resume.
 //!
 //! Output: the plan, progress and messages go to standard error; the password found goes to
 //! standard output (alone on its line for one target; `LABEL<TAB>password` for several). With
@@ -421,7 +422,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Outcome::Found => ("found", 0),
         Outcome::Exhausted if report.found.len() + known.len() == targets.len() => ("found", 0),
         Outcome::Exhausted => ("exhausted", 1),
-        Outcome::Interrupted => ("interrupted", 130),
+        Outcome::Interrupted => ("interrupted", 1),
     };
     let finished = match report.outcome {
         Outcome::Found => session.finish("found", p),
