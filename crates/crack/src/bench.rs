@@ -45,7 +45,7 @@ pub fn scheme_9_params() -> KdfParams {
 /// derivation of both schemes). An error names what disagreed.
 pub fn verify_kernel(kernel: Kernel, cases: usize) -> Result<(), CrackError> {
     let mut rng = rand::thread_rng();
-    let lanes = kernel.lanes().max(1);
+    let lanes = kernel.lanes().max(kernel.sha1_lanes()).max(1);
     for case in 0..cases {
         // A few more than the lanes, so that partial groups are covered too.
         let n = lanes + rng.gen_range(0..=lanes);
@@ -143,7 +143,7 @@ pub struct Method {
 /// Seconds one thread needs per guess for `params` with `kernel`, timing `sha256_iters`
 /// SHA-256 iterations (scaled to DPIC) and `reps` calls of the real SHA-1 stage.
 fn seconds_per_guess(kernel: Kernel, params: &KdfParams, sha256_iters: u32, reps: u32) -> f64 {
-    let lanes = kernel.lanes().max(1);
+    let lanes = kernel.lanes_for(params.dp.is_some()).max(1);
     let pws: Vec<Vec<u8>> = (0..lanes)
         .map(|i| format!("bench-guess-{i}").into_bytes())
         .collect();
@@ -170,7 +170,7 @@ fn seconds_per_guess(kernel: Kernel, params: &KdfParams, sha256_iters: u32, reps
 
 /// Picks how many SHA-256 iterations and SHA-1 repetitions take about `window` on one thread.
 fn calibrate(kernel: Kernel, params: &KdfParams, window: Duration) -> (u32, u32) {
-    let lanes = kernel.lanes().max(1);
+    let lanes = kernel.lanes_for(params.dp.is_some()).max(1);
     let pws: Vec<Vec<u8>> = (0..lanes).map(|i| vec![b'c', i as u8]).collect();
     let refs: Vec<&[u8]> = pws.iter().map(|p| p.as_slice()).collect();
     let mut out = vec![[0u8; 32]; lanes];

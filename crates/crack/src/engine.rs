@@ -248,8 +248,11 @@ fn group_targets(targets: &[HashLine]) -> Vec<Group> {
 /// Guesses per batch when not given: whole kernel calls, about a second of work per batch for
 /// cheap schemes, one call for the 10M scheme.
 pub fn auto_batch_size(kernel: Kernel, targets: &[HashLine]) -> usize {
-    let lanes = kernel.lanes().max(1);
-    let compressions: u64 = group_targets(targets)
+    let groups = group_targets(targets);
+    let lanes = kernel
+        .lanes_for(groups.iter().any(|g| g.params.dp.is_some()))
+        .max(1);
+    let compressions: u64 = groups
         .iter()
         .map(|g| {
             let (a, b) = g.params.compressions_per_guess();
@@ -894,11 +897,13 @@ fn check_batch(
     stop: &AtomicBool,
     batch: &Batch,
 ) -> Option<Vec<Hit>> {
-    let lanes = kernel.lanes().max(1);
+    let most = kernel.lanes().max(kernel.sha1_lanes()).max(1);
     let mut hits = Vec::new();
-    let mut mid = Zeroizing::new(vec![[0u8; 32]; lanes]);
-    let mut keys = Zeroizing::new(vec![[0u8; 32]; lanes]);
+    let mut mid = Zeroizing::new(vec![[0u8; 32]; most]);
+    let mut keys = Zeroizing::new(vec![[0u8; 32]; most]);
     for group in groups {
+        // Old-scheme groups are all SHA-1, which some kernels run on more lanes than SHA-256.
+        let lanes = kernel.lanes_for(group.params.dp.is_some()).max(1);
         if group
             .lines
             .iter()

@@ -94,6 +94,29 @@ impl Kernel {
         }
     }
 
+    /// How many passwords per call fill this kernel's SHA-1 stage, the whole cost of old-scheme
+    /// (before iOS 10.2) backups. Differs from [`Kernel::lanes`] where the SHA-1 stage runs on
+    /// other units than the SHA-256 stage (the SHA-NI kernel hands SHA-1 to 8 AVX2 lanes).
+    pub fn sha1_lanes(self) -> usize {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::ShaNi if x86::avx2::detected() => 8,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::ShaNi => x86::shani::SHA1_STREAMS,
+            other => other.lanes(),
+        }
+    }
+
+    /// Passwords per call that fill the kernel for a key scheme: with the SHA-256 stage (iOS
+    /// 10.2+, where it is over 99% of the cost) or with the SHA-1 stage alone.
+    pub fn lanes_for(self, has_sha256_stage: bool) -> usize {
+        if has_sha256_stage {
+            self.lanes()
+        } else {
+            self.sha1_lanes()
+        }
+    }
+
     /// The kernel that will actually run: an unavailable one falls back to portable, so that a
     /// caller's mistake costs speed, never memory safety.
     fn effective(self) -> Kernel {

@@ -65,7 +65,7 @@ pub(crate) fn sha1_iterate(jobs: &mut [Job1], rounds: u32) {
 }
 
 /// Streams for SHA-1 (measured; see BENCHMARKS.md).
-const SHA1_STREAMS: usize = 4;
+pub(crate) const SHA1_STREAMS: usize = 4;
 
 pub(crate) fn sha1_iterate_streams(jobs: &mut [Job1], rounds: u32, streams: usize) {
     assert!(detected(), "SHA-NI kernel entered on a CPU without SHA-NI");
