@@ -195,7 +195,7 @@ impl Backup {
     /// Derives the key from `password` (seconds for iOS 10.2+) and unlocks the class keys.
     pub fn unlock(&self, password: &[u8]) -> Result<UnlockedKeys> {
         let kb = self.keybag()?;
-        let key = kdf::derive(password, &kb.kdf_params());
+        let key = kdf::derive_fast(password, &kb.kdf_params());
         UnlockedKeys::from_keybag(kb, &key)
     }
 

@@ -262,7 +262,7 @@ impl BackupBuilder {
                 dpsl: dp.as_ref().map(|d| d.0.clone()),
                 class_keys: Vec::new(),
             };
-            let k = crate::kdf::derive(pw, &kb.kdf_params());
+            let k = crate::kdf::derive_fast(pw, &kb.kdf_params());
             for class in (1..=11u32).rev() {
                 let key = Zeroizing::new(random::<32>());
                 let device_only = DEVICE_ONLY_CLASSES.contains(&class);

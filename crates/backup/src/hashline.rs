@@ -56,7 +56,7 @@ impl HashLine {
 
     /// Full check of a password (runs the whole key derivation: seconds for iOS 10.2+ lines).
     pub fn verify(&self, password: &[u8]) -> bool {
-        let key = crate::kdf::derive(password, &self.kdf_params());
+        let key = crate::kdf::derive_fast(password, &self.kdf_params());
         self.key_matches(&key)
     }
 

@@ -55,3 +55,40 @@ pub fn derive(password: &[u8], params: &KdfParams) -> Zeroizing<[u8; 32]> {
         None => sha1_stage(password, &params.salt, params.iterations),
     }
 }
+
+/// The same key as [`derive`], computed with the fastest kernel this CPU has (seconds less for
+/// every unlock and verify of an iOS 10.2+ backup). `derive` stays the plain reference the
+/// kernels are checked against.
+pub fn derive_fast(password: &[u8], params: &KdfParams) -> Zeroizing<[u8; 32]> {
+    let kernel = sesame_kernels::Kernel::best();
+    let mut mid = Zeroizing::new([[0u8; 32]; 1]);
+    let mut out = Zeroizing::new([[0u8; 32]; 1]);
+    let input: &[u8] = match &params.dp {
+        Some((dpsl, dpic)) => {
+            kernel.pbkdf2_sha256_32(&[password], dpsl, *dpic, &mut mid[..]);
+            &mid[0]
+        }
+        None => password,
+    };
+    kernel.pbkdf2_sha1_32(&[input], &params.salt, params.iterations, &mut out[..]);
+    Zeroizing::new(out[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
+        #[test]
+        fn derive_fast_equals_the_reference(
+            pw in proptest::collection::vec(0u8.., 0..80),
+            salt in proptest::collection::vec(0u8.., 20),
+            dpsl in proptest::collection::vec(0u8.., 20),
+            iter in 1u32..300,
+            dpic in proptest::option::of(1u32..300),
+        ) {
+            let params = KdfParams { salt, iterations: iter, dp: dpic.map(|n| (dpsl, n)) };
+            proptest::prop_assert_eq!(*derive_fast(&pw, &params), *derive(&pw, &params));
+        }
+    }
+}

@@ -623,7 +623,7 @@ pub fn rekey_backup(
 ) -> Result<RekeyReport> {
     use rand::RngCore;
     let kb = backup.keybag()?;
-    let old_k = crate::kdf::derive(old_password, &kb.kdf_params());
+    let old_k = crate::kdf::derive_fast(old_password, &kb.kdf_params());
     let check = kb
         .check_key()
         .ok_or(crate::error::KeybagError::NoPasswordWrappedKey)?;
@@ -639,7 +639,7 @@ pub fn rekey_backup(
         rand::thread_rng().fill_bytes(&mut s);
         new_kb.dpsl = Some(s);
     }
-    let new_k = crate::kdf::derive(new_password, &new_kb.kdf_params());
+    let new_k = crate::kdf::derive_fast(new_password, &new_kb.kdf_params());
     let mut rewrapped = 0;
     for ck in new_kb
         .class_keys
