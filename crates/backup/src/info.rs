@@ -16,11 +16,10 @@ pub fn read_plist_dict(path: &Path) -> Result<Option<Dictionary>> {
 
 /// Parses plist bytes into a dictionary; anything else is an error naming `path`.
 pub fn parse_plist_dict(bytes: &[u8], path: &Path) -> Result<Dictionary> {
-    let value =
-        Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| BackupError::Plist {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+    let value = crate::plistsafe::parse(bytes).map_err(|reason| BackupError::Plist {
+        path: path.to_path_buf(),
+        reason,
+    })?;
     match value {
         Value::Dictionary(d) => Ok(d),
         _ => Err(BackupError::Plist {

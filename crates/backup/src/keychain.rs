@@ -581,7 +581,7 @@ fn keychain_path() -> PathBuf {
 /// (None: an unencrypted backup, whose items only the device can decrypt).
 /// Errors only when the file as a whole is unreadable; a bad item is reported in its state.
 pub fn parse_keychain(bytes: &[u8], keys: Option<&UnlockedKeys>) -> Result<Keychain> {
-    let top = match Value::from_reader(std::io::Cursor::new(bytes)) {
+    let top = match crate::plistsafe::parse(bytes) {
         Ok(Value::Dictionary(d)) => d,
         Ok(_) => {
             return Err(BackupError::malformed(
@@ -849,7 +849,7 @@ fn attr_to_plist(a: &Attr) -> Value {
 }
 
 fn plist_payload(plain: &[u8]) -> std::result::Result<BTreeMap<String, Attr>, ItemError> {
-    let v = Value::from_reader(std::io::Cursor::new(plain))
+    let v = crate::plistsafe::parse(plain)
         .map_err(|e| ItemError::Payload(format!("not a property list ({e})")))?;
     let Value::Dictionary(mut d) = v else {
         return Err(ItemError::Payload(

@@ -17,6 +17,7 @@ pub mod locate;
 pub mod manifest;
 pub mod mbfile;
 pub mod paths;
+pub mod plistsafe;
 pub mod write;
 
 pub use backup::{Backup, UnlockedKeys};

@@ -155,8 +155,8 @@ fn clamp_i64(v: Option<i128>) -> i64 {
 
 /// Decodes an MBFile NSKeyedArchiver blob.
 pub fn decode_mbfile(blob: &[u8]) -> Result<MbFile> {
-    let value = Value::from_reader(std::io::Cursor::new(blob))
-        .map_err(|e| bad(format!("not a property list ({e})")))?;
+    let value =
+        crate::plistsafe::parse(blob).map_err(|e| bad(format!("not a property list ({e})")))?;
     let top = value
         .as_dictionary()
         .ok_or_else(|| bad("the top level is not a dict"))?;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 /// The password options every command that needs a password shares.
-#[derive(clap::Args, Debug, Default, Clone)]
+#[derive(clap::Args, Default, Clone)]
 pub struct PasswordArgs {
     /// Read the password from the first line of FILE
     #[arg(long, value_name = "FILE")]
@@ -14,6 +14,25 @@ pub struct PasswordArgs {
     /// The password itself (other users of this computer can see it: prefer --password-file)
     #[arg(long, value_name = "PW")]
     pub password: Option<String>,
+}
+
+/// Never shows the password itself.
+impl std::fmt::Debug for PasswordArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordArgs")
+            .field("password_file", &self.password_file)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl Drop for PasswordArgs {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        if let Some(p) = &mut self.password {
+            p.zeroize();
+        }
+    }
 }
 
 /// First line of a file, without its line ending.
@@ -109,4 +128,20 @@ fn set_echo(on: bool) -> bool {
         .status()
         .map(|s| s.success())
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_password() {
+        let a = PasswordArgs {
+            password_file: None,
+            password: Some("hunter2-secret".into()),
+        };
+        let shown = format!("{a:?}");
+        assert!(!shown.contains("hunter2-secret"), "{shown}");
+        assert!(shown.contains("redacted"), "{shown}");
+    }
 }

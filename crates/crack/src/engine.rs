@@ -152,14 +152,24 @@ pub enum Event<'a> {
     Found(&'a Found),
 }
 
-/// A recovered password.
-#[derive(Clone, Debug)]
+/// A recovered password. `Debug` does not show it.
+#[derive(Clone)]
 pub struct Found {
     /// Index of the target in the list given to [`run`].
     pub target: usize,
     /// Global index of the guess in the plan.
     pub index: u64,
     pub password: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Found")
+            .field("target", &self.target)
+            .field("index", &self.index)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// How the run ended.
@@ -1081,4 +1091,22 @@ fn check_batch_gpu(
         }
     }
     Ok(hits)
+}
+
+#[cfg(test)]
+mod found_tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_password() {
+        let f = Found {
+            target: 0,
+            index: 7,
+            password: Zeroizing::new(b"pa55-secret".to_vec()),
+        };
+        let shown = format!("{f:?}");
+        assert!(!shown.contains("pa55"), "{shown}");
+        // Zeroizing's own Debug shows the bytes as numbers; check those are not there either.
+        assert!(!shown.contains("112, 97"), "{shown}");
+    }
 }

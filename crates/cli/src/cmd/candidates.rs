@@ -14,7 +14,7 @@ use std::path::PathBuf;
 /// Where guesses come from. Order of the stream: hints, wordlists (× rules), masks, common
 /// passwords, PINs. With none of --wordlist/--mask/--common/--pins, the default plan: hints
 /// (when given), common passwords, PINs.
-#[derive(clap::Args, Debug, Default, Clone)]
+#[derive(clap::Args, Default, Clone)]
 #[command(next_help_heading = "Guess sources")]
 pub struct SourceArgs {
     /// Hints file (TOML: words, dates, numbers, passwords); see `sesame hints`
@@ -68,6 +68,34 @@ pub struct SourceArgs {
     /// 4- and 6-digit PINs, likeliest first
     #[arg(long)]
     pub pins: bool,
+}
+
+/// Shows how many old passwords were given, never the passwords themselves.
+impl std::fmt::Debug for SourceArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceArgs")
+            .field("hints", &self.hints)
+            .field("words", &self.words)
+            .field("dates", &self.dates)
+            .field("numbers", &self.numbers)
+            .field(
+                "old_passwords",
+                &format_args!("<{} redacted>", self.old_passwords.len()),
+            )
+            .field("wordlists", &self.wordlists)
+            .field("rules", &self.rules)
+            .field("masks", &self.masks)
+            .field("charset1", &self.charset1)
+            .field("charset2", &self.charset2)
+            .field("charset3", &self.charset3)
+            .field("charset4", &self.charset4)
+            .field("increment", &self.increment)
+            .field("increment_min", &self.increment_min)
+            .field("increment_max", &self.increment_max)
+            .field("common", &self.common)
+            .field("pins", &self.pins)
+            .finish()
+    }
 }
 
 impl SourceArgs {
@@ -233,5 +261,22 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             Err(e).context("cannot write to standard output")
         }
         _ => Ok(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_old_passwords() {
+        let a = SourceArgs {
+            old_passwords: vec!["my-old-secret".into()],
+            words: vec!["rex".into()],
+            ..Default::default()
+        };
+        let shown = format!("{a:?}");
+        assert!(!shown.contains("my-old-secret"), "{shown}");
+        assert!(shown.contains("rex"), "{shown}");
     }
 }

@@ -13,8 +13,8 @@ use toml::Spanned;
 
 use super::dates::HintDate;
 
-/// What the owner remembers. Every list may be empty.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What the owner remembers. Every list may be empty. `Debug` does not show old passwords.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Hints {
     /// Names, pets, places, teams, phrases (a phrase may hold spaces: "new york").
     pub words: Vec<String>,
@@ -24,6 +24,20 @@ pub struct Hints {
     pub numbers: Vec<String>,
     /// Old passwords and passcodes, exactly as typed.
     pub passwords: Vec<String>,
+}
+
+impl fmt::Debug for Hints {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hints")
+            .field("words", &self.words)
+            .field("dates", &self.dates)
+            .field("numbers", &self.numbers)
+            .field(
+                "passwords",
+                &format_args!("<{} redacted>", self.passwords.len()),
+            )
+            .finish()
+    }
 }
 
 /// Most values in one field: far more than anyone remembers, few enough that ranking stays
@@ -244,6 +258,10 @@ impl Hints {
             ));
         }
         if text.chars().any(|c| c.is_control()) {
+            // An old password is a secret: never repeat it in an error message.
+            if field == "passwords" {
+                return Err("a password holds a control character".to_string());
+            }
             return Err(format!("{text:?} holds a control character"));
         }
         match field {
@@ -490,6 +508,20 @@ mod tests {
         Hints::from_toml(text, "hints.toml")
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn old_passwords_stay_out_of_errors_and_debug() {
+        let e = err("passwords = [\"s3cret\\u0007x\"]\n");
+        assert!(!e.contains("s3cret"), "{e}");
+        assert!(e.contains("control character"), "{e}");
+        let mut h = Hints::default();
+        assert!(h
+            .add_flags(&[], &[], &[], &["tab\tpw-secret".into()])
+            .is_err_and(|e| !e.to_string().contains("pw-secret")));
+        h.add_flags(&[], &[], &[], &["Shadow1".into()]).unwrap();
+        let shown = format!("{h:?}");
+        assert!(!shown.contains("Shadow1"), "{shown}");
     }
 
     #[test]
