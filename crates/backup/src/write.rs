@@ -161,7 +161,14 @@ fn write_entry(
 ) -> Result<crate::file::CopyReport> {
     let tmp = partial_name(dest);
     let result = (|| {
-        let f = std::fs::File::create(&tmp).map_err(|e| BackupError::io(&tmp, e))?;
+        // A leftover at the temporary name (even a symlink, with --force) is removed, never
+        // followed: the file is created anew.
+        let _ = std::fs::remove_file(&tmp);
+        let f = std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| BackupError::io(&tmp, e))?;
         let mut w = std::io::BufWriter::with_capacity(256 << 10, f);
         let rep = backup.copy_file_with(entry, keys, &mut w, threads, progress)?;
         let f = w

@@ -441,3 +441,35 @@ fn extract_refuses_traversal_and_writes_nothing_outside() {
         assert!(p.starts_with(&out));
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_planted_at_a_temporary_name_is_replaced_not_followed() {
+    use sesame_backup::builder::BackupBuilder;
+    use sesame_backup::write::{extract, WriteOptions};
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src");
+    BackupBuilder::new()
+        .file("HomeDomain", "Library/a.txt", b"from the backup".to_vec())
+        .write(&src)
+        .unwrap();
+    let victim = d.path().join("victim.txt");
+    std::fs::write(&victim, b"must stay").unwrap();
+    let out = d.path().join("out");
+    std::fs::create_dir_all(out.join("HomeDomain/Library")).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join("HomeDomain/Library/a.txt.sesame-partial"))
+        .unwrap();
+    let backup = sesame_backup::Backup::open(&src).unwrap();
+    let manifest = backup.open_manifest(None).unwrap();
+    let entries = manifest.filter(None, None);
+    let opts = WriteOptions {
+        force: true,
+        threads: 1,
+    };
+    extract(&backup, None, &entries, &out, &opts, &|_| {}).unwrap();
+    assert_eq!(std::fs::read(&victim).unwrap(), b"must stay");
+    assert_eq!(
+        std::fs::read(out.join("HomeDomain/Library/a.txt")).unwrap(),
+        b"from the backup"
+    );
+}
