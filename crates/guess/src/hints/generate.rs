@@ -364,19 +364,28 @@ fn word_forms(tokens: &[String], typed: &str) -> Vec<(String, f64)> {
     forms.sorted()
 }
 
-/// What one kind of letter becomes (`None`: left alone), with its chance.
-type LeetOption = (Option<char>, f64);
+/// What one kind of letter becomes (`None`: left alone; `true`: only its first occurrence),
+/// with its chance.
+type LeetOption = (Option<(char, bool)>, f64);
 
 /// `s` and its letter-for-digit spellings, with weights that sum to 1.
 fn leet_variants(s: &str) -> Vec<(String, f64)> {
     let lower = s.to_lowercase();
-    // The kinds of letter present, each with its options (None: left alone).
+    // The kinds of letter present, each with its options (None: left alone). A letter found
+    // more than once may be swapped at its first occurrence only ("s4sha").
     let mut kinds: Vec<(char, Vec<LeetOption>)> = Vec::new();
     for (letter, swaps) in LEET_KINDS {
-        if lower.contains(letter) {
+        let count = lower.chars().filter(|&c| c == letter).count();
+        if count > 0 {
             let swapped: f64 = swaps.iter().map(|x| x.1).sum();
+            let partial = if count > 1 { LEET_FIRST_ONLY } else { 0.0 };
             let mut options = vec![(None, 1.0 - swapped)];
-            options.extend(swaps.iter().map(|&(to, p)| (Some(to), p)));
+            for &(to, p) in swaps {
+                options.push((Some((to, false)), p * (1.0 - partial)));
+                if partial > 0.0 {
+                    options.push((Some((to, true)), p * partial));
+                }
+            }
             kinds.push((letter, options));
         }
     }
@@ -385,14 +394,15 @@ fn leet_variants(s: &str) -> Vec<(String, f64)> {
     }
     // Every combination of options, most likely first as found; drop the unlikely ones.
     let none: f64 = kinds.iter().map(|(_, o)| o[0].1).product();
-    let mut combos: Vec<(Vec<(char, char)>, f64)> = vec![(Vec::new(), 1.0)];
+    type Swap = (char, char, bool);
+    let mut combos: Vec<(Vec<Swap>, f64)> = vec![(Vec::new(), 1.0)];
     for (letter, options) in &kinds {
         let mut next = Vec::new();
         for (swaps, p) in &combos {
             for &(to, q) in options {
                 let mut swaps = swaps.clone();
-                if let Some(to) = to {
-                    swaps.push((*letter, to));
+                if let Some((to, first_only)) = to {
+                    swaps.push((*letter, to, first_only));
                 }
                 next.push((swaps, p * q));
             }
@@ -405,14 +415,22 @@ fn leet_variants(s: &str) -> Vec<(String, f64)> {
         if swaps.is_empty() || p < LEET_MIN {
             continue;
         }
+        let mut done: Vec<char> = Vec::new();
         let v: String = s
             .chars()
             .map(|c| {
                 let lc = c.to_lowercase().next().unwrap_or(c);
-                swaps
-                    .iter()
-                    .find(|(from, _)| *from == lc)
-                    .map_or(c, |&(_, to)| to)
+                match swaps.iter().find(|(from, _, _)| *from == lc) {
+                    Some(&(from, to, first_only)) => {
+                        if first_only && done.contains(&from) {
+                            c
+                        } else {
+                            done.push(from);
+                            to
+                        }
+                    }
+                    None => c,
+                }
             })
             .collect();
         out.push((v, LEET_SHARE * p));
@@ -507,6 +525,9 @@ fn affix_table(hint_digits: &[(String, f64)], none: f64) -> Vec<Affix> {
         for (d, w) in pool {
             t.add(key(d, ""), scale * share * w);
         }
+    }
+    for (p, w) in WORD_PREFIXES {
+        t.add(key(p, ""), scale * AFFIX_WORD_PREFIX * w);
     }
     for (s, w) in &symbols {
         t.add(key("", s), scale * AFFIX_SYMBOL * w);
@@ -826,6 +847,7 @@ mod tests {
     fn leet() {
         let v = leet_variants("pepper");
         assert!(v.iter().any(|(s, _)| s == "p3pp3r"));
+        assert!(v.iter().any(|(s, _)| s == "p3pper"));
         let total: f64 = v.iter().map(|(_, w)| w).sum();
         assert!(total <= 1.0 + 1e-9);
         let v = leet_variants("sophie");

@@ -90,6 +90,10 @@ pub const LEET_KINDS: [(char, &[(char, f64)]); 9] = [
     ('b', &[('8', 0.10)]),
 ];
 
+/// Of the swaps of a letter found more than once in the word, the share made at its first
+/// occurrence only ("s4sha", "p3pper"); the rest swap it everywhere.
+pub const LEET_FIRST_ONLY: f64 = 0.25;
+
 /// Swapped spellings less likely than this (given swaps at all) are not tried.
 pub const LEET_MIN: f64 = 0.002;
 
@@ -107,6 +111,11 @@ pub const AFFIX_SEPARATED_DIGITS: f64 = 0.025;
 pub const AFFIX_HINT_PREFIX: f64 = 0.03;
 pub const AFFIX_GENERIC_PREFIX: f64 = 0.01;
 pub const AFFIX_SYMBOL_PREFIX: f64 = 0.005;
+/// A few words put before a name: "ilovemike", "mymax".
+pub const AFFIX_WORD_PREFIX: f64 = 0.01;
+
+/// The words of [`AFFIX_WORD_PREFIX`], by popularity.
+pub const WORD_PREFIXES: [(&str, f64); 3] = [("ilove", 0.75), ("my", 0.20), ("iluv", 0.05)];
 
 /// For two words run together, how much more often they stand with nothing around them.
 pub const PAIR_AFFIX_NONE: f64 = 0.55;
@@ -290,7 +299,7 @@ pub const PW_LEET: f64 = 0.03;
 /// often a phone passcode (4 or 6 digits) or the full date; after a word, the year dominates.
 /// Formats: D/M are day/month without a leading zero, DD/MM with, YY/YYYY the year.
 /// Formats may hold separators, copied as they are ("DD.MM.YYYY").
-pub const DATE_FULL: [(&str, f64, f64); 24] = [
+pub const DATE_FULL: [(&str, f64, f64); 25] = [
     ("YYYY", 0.32, 0.10),
     ("YY", 0.14, 0.01),
     ("DDMM", 0.07, 0.13),
@@ -310,6 +319,7 @@ pub const DATE_FULL: [(&str, f64, f64); 24] = [
     ("MM", 0.01, 0.0),
     ("D", 0.005, 0.0),
     ("DMYYYY", 0.005, 0.01),
+    ("MMYYYY", 0.005, 0.01),
     ("DD.MM.YYYY", 0.0, 0.01),
     ("DD/MM/YYYY", 0.0, 0.01),
     ("MM/DD/YYYY", 0.0, 0.01),
