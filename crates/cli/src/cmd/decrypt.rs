@@ -90,6 +90,32 @@ pub(crate) fn feed(bar: &indicatif::ProgressBar) -> impl Fn(&Progress) + Sync + 
 }
 
 /// Adds the hint for the errors people can fix.
+/// Prints the warnings and the files that could not be written (`verb`: "decrypted",
+/// "extracted"); the exit code: 2 when some file failed, else 0.
+pub(crate) fn report_problems(
+    warnings: &[String],
+    failed: &[sesame_backup::write::FileFailure],
+    verb: &str,
+) -> i32 {
+    for w in warnings {
+        eprintln!("sesame: warning: {w}");
+    }
+    for f in failed {
+        eprintln!(
+            "sesame: not {verb}: {}/{} ({}): {}",
+            f.domain, f.relative_path, f.file_id, f.error
+        );
+    }
+    if failed.is_empty() {
+        return 0;
+    }
+    eprintln!(
+        "sesame: {} files could not be {verb}; everything else was written",
+        failed.len()
+    );
+    2
+}
+
 pub(crate) fn explain(e: BackupError, out: &Path) -> anyhow::Error {
     match e {
         BackupError::OutputNotEmpty { .. } => anyhow::anyhow!(
@@ -141,21 +167,5 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             args.backup.display()
         );
     }
-    for w in &rep.warnings {
-        eprintln!("sesame: warning: {w}");
-    }
-    for f in &rep.failed {
-        eprintln!(
-            "sesame: not decrypted: {}/{} ({}): {}",
-            f.domain, f.relative_path, f.file_id, f.error
-        );
-    }
-    if !rep.failed.is_empty() {
-        eprintln!(
-            "sesame: {} files could not be decrypted; everything else was written",
-            rep.failed.len()
-        );
-        return Ok(2);
-    }
-    Ok(0)
+    Ok(report_problems(&rep.warnings, &rep.failed, "decrypted"))
 }

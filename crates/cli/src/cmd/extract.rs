@@ -78,9 +78,6 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         group(rep.symlinks),
         args.out.display()
     );
-    for w in &rep.warnings {
-        eprintln!("sesame: warning: {w}");
-    }
     for r in &rep.refused {
         eprintln!(
             "sesame: refused {}/{}: {}",
@@ -97,18 +94,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             args.out.display()
         );
     }
-    for f in &rep.failed {
-        eprintln!(
-            "sesame: not extracted: {}/{}: {}",
-            f.domain, f.relative_path, f.error
-        );
-    }
-    if !rep.failed.is_empty() {
-        eprintln!(
-            "sesame: {} files could not be extracted; the rest were written",
-            rep.failed.len()
-        );
-        return Ok(2);
-    }
-    Ok(0)
+    Ok(super::decrypt::report_problems(
+        &rep.warnings,
+        &rep.failed,
+        "extracted",
+    ))
 }
