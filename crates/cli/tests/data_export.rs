@@ -4,18 +4,12 @@
 use sesame_backup::builder::BackupBuilder;
 use sesame_backup::keychain::{ItemClass, ItemSpec};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
 
 fn sesame(args: &[&str]) -> Output {
-    let home = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_sesame"))
-        .args(args)
-        .env_remove("SESAME_PASSWORD")
-        .env("SESAME_HOME", home.path())
-        .env("SESAME_POTFILE", home.path().join("test.potfile"))
-        .env("HOME", home.path())
-        .output()
-        .unwrap()
+    common::sesame(args, &[])
 }
 
 fn stdout(o: &Output) -> String {
