@@ -74,8 +74,11 @@ fn lists_kernels_and_portable_always_available() {
     }
 }
 
-#[test]
-fn every_kernel_matches_pbkdf2_crate_sha256() {
+type Derive = fn(Kernel, &[&[u8]], &[u8], u32, &mut [[u8; 32]]);
+type Expected = fn(&[u8], &[u8], u32) -> [u8; 32];
+
+/// Every available kernel against the reference on random batches, passwords, salts and counts.
+fn matches_reference(derive: Derive, expected: Expected) {
     let seed = seed();
     let mut rng = StdRng::seed_from_u64(seed);
     for kernel in Kernel::available() {
@@ -86,11 +89,11 @@ fn every_kernel_matches_pbkdf2_crate_sha256() {
             let pws: Vec<Vec<u8>> = (0..n).map(|_| random_password(&mut rng)).collect();
             let refs: Vec<&[u8]> = pws.iter().map(|p| p.as_slice()).collect();
             let mut out = vec![[0u8; 32]; n];
-            kernel.pbkdf2_sha256_32(&refs, &salt, iterations, &mut out);
+            derive(kernel, &refs, &salt, iterations, &mut out);
             for (i, pw) in pws.iter().enumerate() {
                 assert_eq!(
                     out[i],
-                    expected_sha256(pw, &salt, iterations),
+                    expected(pw, &salt, iterations),
                     "kernel {kernel} seed {seed} case {case}: password #{i} of {n} (len {}), salt len {}, {iterations} iterations",
                     pw.len(),
                     salt.len()
@@ -101,29 +104,13 @@ fn every_kernel_matches_pbkdf2_crate_sha256() {
 }
 
 #[test]
+fn every_kernel_matches_pbkdf2_crate_sha256() {
+    matches_reference(Kernel::pbkdf2_sha256_32, expected_sha256);
+}
+
+#[test]
 fn every_kernel_matches_pbkdf2_crate_sha1() {
-    let seed = seed();
-    let mut rng = StdRng::seed_from_u64(seed);
-    for kernel in Kernel::available() {
-        for case in 0..12 {
-            let n = rng.gen_range(1..=40);
-            let iterations = rng.gen_range(1..=3000);
-            let salt = random_salt(&mut rng);
-            let pws: Vec<Vec<u8>> = (0..n).map(|_| random_password(&mut rng)).collect();
-            let refs: Vec<&[u8]> = pws.iter().map(|p| p.as_slice()).collect();
-            let mut out = vec![[0u8; 32]; n];
-            kernel.pbkdf2_sha1_32(&refs, &salt, iterations, &mut out);
-            for (i, pw) in pws.iter().enumerate() {
-                assert_eq!(
-                    out[i],
-                    expected_sha1(pw, &salt, iterations),
-                    "kernel {kernel} seed {seed} case {case}: password #{i} of {n} (len {}), salt len {}, {iterations} iterations",
-                    pw.len(),
-                    salt.len()
-                );
-            }
-        }
-    }
+    matches_reference(Kernel::pbkdf2_sha1_32, expected_sha1);
 }
 
 #[test]
