@@ -5,6 +5,9 @@ use rusqlite::Connection;
 use sesame_backup::builder::BackupBuilder;
 use sesame_backup::Backup;
 use sesame_export::{export_backup, Kind, Options};
+
+mod common;
+use common::tree;
 use std::path::Path;
 
 fn db(sql: &str) -> Vec<u8> {
@@ -50,24 +53,6 @@ fn call_history() -> Vec<u8> {
     db("CREATE TABLE ZCALLRECORD (Z_PK INTEGER PRIMARY KEY, ZDATE REAL, ZORIGINATED INTEGER, ZADDRESS TEXT,
                                   ZDURATION REAL, ZANSWERED INTEGER, ZSERVICE_PROVIDER TEXT);
         INSERT INTO ZCALLRECORD VALUES (1, 600000000.5, 1, '+15551234567', 61.0, 1, 'com.apple.Telephony');")
-}
-
-/// Every file under `dir`, relative.
-fn tree(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn build(dir: &Path, password: Option<&str>) {

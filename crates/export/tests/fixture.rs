@@ -4,6 +4,9 @@
 
 use sesame_backup::Backup;
 use sesame_export::{export_backup, Kind, Options};
+
+mod common;
+use common::tree;
 use std::path::{Path, PathBuf};
 
 fn fixture() -> Option<PathBuf> {
@@ -19,24 +22,6 @@ fn fixture() -> Option<PathBuf> {
 
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// Every file under `dir`, relative.
-fn tree(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]
