@@ -91,6 +91,7 @@ fn decrypt(dir: &Path, out: &Path, threads: usize) {
         &WriteOptions {
             force: true,
             threads,
+            ..Default::default()
         },
         &|_| {},
     )

@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
+/// The file in a Sesame-decrypted copy that keeps the original keybag aside: the copy's
+/// keychain items stay encrypted with its class keys, and other tools ignore this file.
+pub const ORIGINAL_KEYBAG: &str = "SesameOriginalKeybag.plist";
+
 /// A backup folder (or a lone Manifest.plist), opened read-only.
 #[derive(Debug, Clone)]
 pub struct Backup {
@@ -24,6 +28,9 @@ pub struct Backup {
     pub manifest_key: Option<Vec<u8>>,
     /// Problems that did not stop opening (damaged Info.plist, ...).
     pub warnings: Vec<String>,
+    /// Why it cannot be told whether the backup is encrypted (Manifest.plist missing or
+    /// damaged); None when Manifest.plist says.
+    pub encryption_unknown: Option<String>,
 }
 
 /// The class keys a password unlocked. Zeroized on drop.
@@ -111,23 +118,49 @@ impl UnlockedKeys {
 
 impl Backup {
     /// Opens a backup folder, or a Manifest.plist alone. Reads only; never writes.
+    ///
+    /// Nothing else is taken for a backup: another file (Info.plist, say) is an error naming
+    /// the folder to give instead. A folder without a readable Manifest.plist opens, but with
+    /// `encryption_unknown` set: whether it is encrypted cannot be told, and `keybag` says so.
     pub fn open(path: &Path) -> Result<Backup> {
-        let (root, manifest_path) = if path.is_dir() {
+        let meta = std::fs::metadata(path).map_err(|e| BackupError::io(path, e))?;
+        let is_dir = meta.is_dir();
+        let (root, manifest_path) = if is_dir {
             (path.to_path_buf(), path.join("Manifest.plist"))
-        } else if path.is_file() {
-            let root = path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| PathBuf::from("."));
-            (root, path.to_path_buf())
         } else {
-            return Err(BackupError::io(
-                path,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
-            ));
+            let folder = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            // A Manifest.plist, by name or (for one saved under another name) by the keys
+            // only a Manifest.plist has. Info.plist and the rest say nothing about encryption.
+            let named = path.file_name().is_some_and(|n| n == "Manifest.plist");
+            if !named && !Self::looks_like_manifest_plist(path) {
+                return Err(BackupError::NotABackupFile {
+                    path: path.into(),
+                    folder,
+                });
+            }
+            (folder, path.to_path_buf())
         };
         let mut warnings = Vec::new();
-        let manifest_plist = info::read_plist_dict(&manifest_path)?;
+        let mut encryption_unknown = None;
+        let manifest_plist = match info::read_plist_dict(&manifest_path) {
+            Ok(Some(d)) => Some(d),
+            Ok(None) => {
+                encryption_unknown = Some("Manifest.plist is missing".to_string());
+                None
+            }
+            // A folder we may not read is "permission denied", never "no backup".
+            Err(e @ BackupError::Io { .. }) => return Err(e),
+            Err(e) => {
+                if !is_dir {
+                    return Err(e);
+                }
+                encryption_unknown = Some(format!("Manifest.plist is damaged ({e})"));
+                None
+            }
+        };
         let mut soft = |p: PathBuf| match info::read_plist_dict(&p) {
             Ok(d) => d,
             Err(e) => {
@@ -135,7 +168,7 @@ impl Backup {
                 None
             }
         };
-        let (info_plist, status_plist) = if path.is_dir() {
+        let (info_plist, status_plist) = if is_dir {
             (
                 soft(root.join("Info.plist")),
                 soft(root.join("Status.plist")),
@@ -143,7 +176,17 @@ impl Backup {
         } else {
             (None, None)
         };
-        if manifest_plist.is_none() && info_plist.is_none() && !root.join("Manifest.db").is_file() {
+        let looks_like_backup = manifest_plist.is_some()
+            || info_plist.is_some()
+            || [
+                "Manifest.db",
+                "Manifest.mbdb",
+                "Info.plist",
+                "Manifest.plist",
+            ]
+            .iter()
+            .any(|f| root.join(f).is_file());
+        if !looks_like_backup {
             return Err(BackupError::NotABackup { path: path.into() });
         }
         let mut encrypted = false;
@@ -176,14 +219,49 @@ impl Backup {
             keybag,
             manifest_key,
             warnings,
+            encryption_unknown,
         })
+    }
+
+    /// Does this file hold what only a Manifest.plist holds (IsEncrypted, BackupKeyBag)?
+    fn looks_like_manifest_plist(path: &Path) -> bool {
+        matches!(
+            info::read_plist_dict(path),
+            Ok(Some(d)) if d.contains_key("IsEncrypted") || d.contains_key("BackupKeyBag")
+        )
+    }
+
+    /// Err(EncryptionUnknown) when Manifest.plist is missing or damaged: then "not
+    /// encrypted" would be a guess, and a guess here is a lie.
+    pub fn require_known_encryption(&self) -> Result<()> {
+        match &self.encryption_unknown {
+            Some(reason) => Err(BackupError::EncryptionUnknown {
+                path: self.root.clone(),
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The keybag of an encrypted backup.
     pub fn keybag(&self) -> Result<&Keybag> {
+        self.require_known_encryption()?;
         match (&self.keybag, self.encrypted) {
             (Some(kb), true) => Ok(kb),
             _ => Err(BackupError::NotEncrypted),
+        }
+    }
+
+    /// The keybag whose class keys open this backup's keychain items: the backup's own when
+    /// it is encrypted, else the original's that a Sesame-decrypted copy keeps aside.
+    pub fn keychain_keybag(&self) -> Option<Keybag> {
+        if self.encrypted {
+            return self.keybag.clone();
+        }
+        let d = info::read_plist_dict(&self.root.join(ORIGINAL_KEYBAG)).ok()??;
+        match d.get("BackupKeyBag") {
+            Some(Value::Data(kb)) => Keybag::parse(kb).ok(),
+            _ => None,
         }
     }
 
@@ -245,7 +323,7 @@ impl Backup {
             bi.last_backup_date = bi.last_backup_date.or_else(|| info::get_date(m, "Date"));
         }
         if let Some(s) = &self.status_plist {
-            bi.complete = Some(info::get_str(s, "SnapshotState").as_deref() == Some("finished"));
+            bi.complete = info::snapshot_complete(s);
             bi.last_backup_date = bi.last_backup_date.or_else(|| info::get_date(s, "Date"));
         }
         if let Some(kb) = self.keybag.as_ref().filter(|_| self.encrypted) {
@@ -260,6 +338,7 @@ impl Backup {
             bi.sha1_iterations = Some(kb.iterations);
             bi.sha256_iterations = kb.dpic;
         }
+        bi.already_decrypted = self.already_decrypted();
         bi.size_on_disk = info::size_on_disk(&self.root);
         bi
     }

@@ -461,7 +461,8 @@ impl BackupBuilder {
         }
 
         // The plists.
-        let now = plist::Date::from(std::time::SystemTime::now());
+        // Whole seconds: pyiosbackup, iOSbackup and mvt reject fractional plist dates.
+        let now = whole_seconds(plist::Date::from(std::time::SystemTime::now()));
         let mut lockdown = Dictionary::new();
         lockdown.insert("ProductVersion".into(), self.ios_version.clone().into());
         lockdown.insert("ProductType".into(), self.product_type.clone().into());
@@ -604,8 +605,35 @@ impl BackupBuilder {
     }
 }
 
-/// Writes a plist (binary or XML).
+/// The date cut down to whole seconds (towards the past).
+pub fn whole_seconds(d: plist::Date) -> plist::Date {
+    let t: std::time::SystemTime = d.into();
+    let t = match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => std::time::UNIX_EPOCH + std::time::Duration::from_secs(after.as_secs()),
+        Err(e) => {
+            let before = e.duration();
+            let secs = before.as_secs() + u64::from(before.subsec_nanos() > 0);
+            std::time::UNIX_EPOCH - std::time::Duration::from_secs(secs)
+        }
+    };
+    t.into()
+}
+
+/// Every date inside `v` cut to whole seconds.
+fn dates_to_whole_seconds(v: &mut Value) {
+    match v {
+        Value::Date(d) => *d = whole_seconds(*d),
+        Value::Array(a) => a.iter_mut().for_each(dates_to_whole_seconds),
+        Value::Dictionary(d) => d.values_mut().for_each(dates_to_whole_seconds),
+        _ => {}
+    }
+}
+
+/// Writes a plist (binary or XML). Dates are written in whole seconds: pyiosbackup, iOSbackup
+/// and mvt reject fractional ones (Finder's own Manifest.plist dates carry them).
 pub(crate) fn write_plist(path: &Path, v: &Value, binary: bool) -> Result<()> {
+    let mut v = v.clone();
+    dates_to_whole_seconds(&mut v);
     let mut out = Vec::new();
     let r = if binary {
         v.to_writer_binary(&mut out)
@@ -617,4 +645,45 @@ pub(crate) fn write_plist(path: &Path, v: &Value, binary: bool) -> Result<()> {
         reason: e.to_string(),
     })?;
     std::fs::write(path, out).map_err(|e| BackupError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_plist_writes_whole_second_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        // 2016-12-12T19:40:25.717301Z, as in a real Finder Manifest.plist.
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_481_571_625_717_301);
+        let before = std::time::UNIX_EPOCH - std::time::Duration::from_millis(1_500);
+        let mut inner = Dictionary::new();
+        inner.insert("Before1970".into(), Value::Date(before.into()));
+        let mut d = Dictionary::new();
+        d.insert("Date".into(), Value::Date(t.into()));
+        d.insert(
+            "Nested".into(),
+            Value::Array(vec![Value::Dictionary(inner)]),
+        );
+        let v = Value::Dictionary(d);
+        for binary in [true, false] {
+            let p = dir.path().join(format!("x{binary}.plist"));
+            write_plist(&p, &v, binary).unwrap();
+            let back = Value::from_file(&p).unwrap();
+            let d = back.as_dictionary().unwrap();
+            let date: std::time::SystemTime = d["Date"].as_date().unwrap().into();
+            let secs = date.duration_since(std::time::UNIX_EPOCH).unwrap();
+            assert_eq!(secs, std::time::Duration::from_secs(1_481_571_625));
+            let nested = d["Nested"].as_array().unwrap()[0].as_dictionary().unwrap();
+            let b: std::time::SystemTime = nested["Before1970"].as_date().unwrap().into();
+            assert_eq!(
+                std::time::UNIX_EPOCH.duration_since(b).unwrap(),
+                std::time::Duration::from_secs(2)
+            );
+            if !binary {
+                let text = std::fs::read_to_string(&p).unwrap();
+                assert!(text.contains("<date>2016-12-12T19:40:25Z</date>"), "{text}");
+            }
+        }
+    }
 }

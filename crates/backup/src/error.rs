@@ -36,6 +36,16 @@ pub enum BackupError {
     OutputNotEmpty { path: PathBuf },
     #[error("{path}: the output folder is inside the backup; choose a folder outside it (the backup is never modified)")]
     OutputInsideSource { path: PathBuf },
+    #[error("{path}: an earlier run into this folder did not finish (run the same command with --force to redo it)")]
+    OutputUnfinished { path: PathBuf },
+    #[error("{path} is a link: refusing to write through it (remove it, or choose another output folder)")]
+    LinkInOutput { path: PathBuf },
+    #[error("interrupted")]
+    Cancelled,
+    #[error("{path}: cannot tell whether this backup is encrypted: {reason}. Copy the whole backup folder again from where it was made")]
+    EncryptionUnknown { path: PathBuf, reason: String },
+    #[error("{path}: this file is not a backup; give the backup folder instead: {folder}")]
+    NotABackupFile { path: PathBuf, folder: PathBuf },
     #[error("refused unsafe path {domain}/{path}: {reason}")]
     UnsafePath {
         domain: String,

@@ -8,7 +8,7 @@ use crate::backup::{Backup, UnlockedKeys};
 use crate::error::{BackupError, Result};
 use crate::manifest::{pkcs7_len, EntryKind, ManifestEntry};
 use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
 type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
@@ -18,6 +18,8 @@ type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
 pub const CHUNK: usize = 4 << 20;
 /// Below this, a chunk is decrypted on one thread.
 const PARALLEL_MIN: usize = 1 << 20;
+/// How much of a blob is looked at to tell plain from encrypted (a multiple of 16).
+const HEAD: usize = 256;
 
 /// What copying one file did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -88,6 +90,38 @@ pub fn cbc_encrypt_in_place(key: &[u8; 32], iv: &[u8; 16], data: &mut [u8]) {
 /// How many threads to decrypt one chunk on by default.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Does this start of a file read as plain contents rather than ciphertext? A known file
+/// signature, or (from 32 bytes on) at least 3/4 of the bytes text or NUL: ciphertext is
+/// uniformly random, and 24 such bytes in 32 happen by chance about once in a million.
+pub fn looks_plain(head: &[u8]) -> bool {
+    const MAGIC: &[&[u8]] = &[
+        b"SQLite format 3\0",
+        b"bplist0",
+        b"<?xml",
+        b"\xFF\xD8\xFF",
+        b"\x89PNG\r\n\x1a\n",
+        b"GIF87a",
+        b"GIF89a",
+        b"PK\x03\x04",
+        b"%PDF-",
+    ];
+    if MAGIC.iter().any(|m| head.starts_with(m)) {
+        return true;
+    }
+    // ISO media (HEIC, MOV, MP4, M4A): a box size, then "ftyp".
+    if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        return true;
+    }
+    if head.len() < 32 {
+        return false;
+    }
+    let texty = head
+        .iter()
+        .filter(|&&b| matches!(b, 0 | b'\t' | b'\n' | b'\r' | 0x20..=0x7e))
+        .count();
+    texty * 4 >= head.len() * 3
 }
 
 fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -171,12 +205,17 @@ impl Backup {
         let io = |e| BackupError::io(&path, e);
         let out_err = |e: std::io::Error| BackupError::io(format!("output for {}", label()), e);
 
-        if !self.encrypted {
-            // Plain: copy every byte; a Size that disagrees is worth a warning, not a failure.
+        // Plain: copy every byte; a Size that disagrees is worth a warning, not a failure.
+        let copy_plain = |f: &mut std::fs::File,
+                          out: &mut dyn Write,
+                          progress: &mut dyn FnMut(u64),
+                          already: Option<String>|
+         -> Result<CopyReport> {
+            f.seek(SeekFrom::Start(0)).map_err(io)?;
             let mut buf = vec![0u8; CHUNK.min(len as usize + 1).max(1)];
             let mut done = 0u64;
             loop {
-                let n = read_full(&mut f, &mut buf).map_err(io)?;
+                let n = read_full(f, &mut buf).map_err(io)?;
                 if n == 0 {
                     break;
                 }
@@ -184,39 +223,23 @@ impl Backup {
                 done += n as u64;
                 progress(n as u64);
             }
-            let warning = match recorded {
-                Some(s) if s != done => Some(format!(
+            let mut warnings: Vec<String> = already.into_iter().collect();
+            match recorded {
+                Some(s) if s != done => warnings.push(format!(
                     "{}: the blob has {done} bytes but Size says {s}; kept all {done}",
                     label()
                 )),
-                _ => None,
-            };
-            return Ok(CopyReport {
+                _ => {}
+            }
+            Ok(CopyReport {
                 bytes_written: done,
                 blob_len: done,
-                warning,
-            });
-        }
+                warning: (!warnings.is_empty()).then(|| warnings.join("; ")),
+            })
+        };
 
-        let keys = keys.ok_or(BackupError::PasswordNeeded)?;
-        let wrapped = entry
-            .meta
-            .as_ref()
-            .and_then(|m| m.encryption_key.as_deref())
-            .ok_or_else(|| {
-                BackupError::Crypto(format!(
-                    "{}: no EncryptionKey in its MBFile record",
-                    label()
-                ))
-            })?;
-        let key = keys
-            .unwrap_class_wrapped(wrapped)
-            .map_err(|e| BackupError::Crypto(format!("{}: {e}", label())))?;
-        if len % 16 != 0 {
-            return Err(BackupError::malformed(
-                &path,
-                format!("{len} bytes is not a whole number of AES blocks: the file is truncated or damaged"),
-            ));
+        if !self.encrypted {
+            return copy_plain(&mut f, out, progress, None);
         }
         if len == 0 {
             let warning = recorded
@@ -227,6 +250,136 @@ impl Backup {
                 ..Default::default()
             });
         }
+
+        // Copies left by mvt and iOSbackup keep IsEncrypted true over plain blobs: tell by
+        // content. In a backup whose Manifest.db is already plain (`already_decrypted`), plain
+        // blobs are what is expected and are copied without a word; elsewhere a plain blob is
+        // copied as is with a warning that says so.
+        let mut already_cache = None;
+        let mut already = || *already_cache.get_or_insert_with(|| self.already_decrypted());
+        let was_plain = |why: &str| {
+            format!(
+                "{}: the file was already plain (decrypted by another tool?): copied as is, {why}",
+                label()
+            )
+        };
+        let mut head = vec![0u8; (len as usize).min(HEAD)];
+        if read_full(&mut f, &mut head).map_err(io)? != head.len() {
+            return Err(BackupError::malformed(
+                &path,
+                "the file became shorter while it was being read",
+            ));
+        }
+        let raw_plain = looks_plain(&head);
+
+        if len % 16 != 0 {
+            if already() {
+                return copy_plain(&mut f, out, progress, None);
+            }
+            let why = if recorded == Some(len) {
+                Some("not a whole number of AES blocks and exactly its recorded Size")
+            } else if raw_plain {
+                Some("not a whole number of AES blocks and it reads as a plain file")
+            } else {
+                None
+            };
+            return match why {
+                Some(why) => copy_plain(&mut f, out, progress, Some(was_plain(why))),
+                None => Err(BackupError::malformed(
+                    &path,
+                    format!("{len} bytes is not a whole number of AES blocks: the file is truncated or damaged"),
+                )),
+            };
+        }
+        let Some(keys) = keys else {
+            if already() {
+                return copy_plain(&mut f, out, progress, None);
+            }
+            return Err(BackupError::PasswordNeeded);
+        };
+        let wrapped = entry
+            .meta
+            .as_ref()
+            .and_then(|m| m.encryption_key.as_deref());
+        let key = match wrapped {
+            Some(w) => keys
+                .unwrap_class_wrapped(w)
+                .map_err(|e| BackupError::Crypto(format!("{}: {e}", label()))),
+            None => Err(BackupError::Crypto(format!(
+                "{}: no EncryptionKey in its MBFile record",
+                label()
+            ))),
+        };
+        let key = match key {
+            Ok(k) => k,
+            // Without a file key the blob cannot be decrypted: in an already decrypted copy
+            // it is plain anyway; elsewhere only a plain-looking blob is taken as is.
+            Err(_) if already() => return copy_plain(&mut f, out, progress, None),
+            Err(_) if raw_plain && wrapped.is_none() => {
+                return copy_plain(
+                    &mut f,
+                    out,
+                    progress,
+                    Some(was_plain(
+                        "it has no EncryptionKey and reads as a plain file",
+                    )),
+                )
+            }
+            Err(e) => return Err(e),
+        };
+
+        // Decide before writing anything: decrypt the first blocks and the last one.
+        let mut dec_head = zeroize::Zeroizing::new(head.clone());
+        cbc_decrypt(&key, &[0u8; 16], &mut dec_head);
+        let dec_plain = looks_plain(&dec_head);
+        let padded = {
+            let mut tail = [0u8; 32];
+            let at = len.saturating_sub(32);
+            let n = (len - at) as usize;
+            f.seek(SeekFrom::Start(at)).map_err(io)?;
+            if read_full(&mut f, &mut tail[..n]).map_err(io)? != n {
+                return Err(BackupError::malformed(
+                    &path,
+                    "the file became shorter while it was being read",
+                ));
+            }
+            let (iv, last) = if n == 32 {
+                let (a, b) = tail.split_at_mut(16);
+                (<[u8; 16]>::try_from(&*a).expect("16 bytes"), b)
+            } else {
+                ([0u8; 16], &mut tail[..16])
+            };
+            cbc_decrypt(&key, &iv, last);
+            let p = pkcs7_len(last).map(|p| len - 16 + p as u64);
+            zeroize::Zeroize::zeroize(&mut tail);
+            p
+        };
+        f.seek(SeekFrom::Start(0)).map_err(io)?;
+        let plain = if already() {
+            // Plain unless it plainly decrypts: valid padding, and readable contents or the
+            // length Size records.
+            let decrypts = padded.is_some()
+                && ((dec_plain && !raw_plain)
+                    || recorded.is_some_and(|s| Some(s) == padded && s != len));
+            !decrypts
+        } else {
+            (raw_plain && !dec_plain) || (padded.is_none() && !dec_plain && recorded == Some(len))
+        };
+        if plain {
+            let why = if raw_plain {
+                "it reads as a plain file and decrypts to garbage"
+            } else {
+                "it decrypts to bad padding and is exactly its recorded Size"
+            };
+            let note = (!already()).then(|| was_plain(why));
+            return copy_plain(&mut f, out, progress, note);
+        }
+        let still_encrypted = already().then(|| {
+            format!(
+                "{}: still encrypted in a backup otherwise already decrypted: decrypted",
+                label()
+            )
+        });
         let mut buf = zeroize::Zeroizing::new(vec![0u8; CHUNK.min(len as usize)]);
         let mut iv = [0u8; 16];
         let mut remaining = len;
@@ -283,6 +436,10 @@ impl Backup {
             out.write_all(&buf[..keep]).map_err(out_err)?;
             written += keep as u64;
             progress(n as u64);
+            let warning = match (still_encrypted, warning) {
+                (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                (a, b) => a.or(b),
+            };
             return Ok(CopyReport {
                 bytes_written: written,
                 blob_len: len,

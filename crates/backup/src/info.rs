@@ -4,14 +4,27 @@ use crate::error::{BackupError, Result};
 use plist::{Dictionary, Value};
 use std::path::Path;
 
-/// Reads a plist (binary or XML) as a dictionary. Absent file: Ok(None).
+/// Reads a plist (binary or XML) as a dictionary. Absent file: Ok(None). An empty
+/// Status.plist (no bytes, or only white space) is taken as absent too: backups and the
+/// tools that copy them leave it so, and it means "unknown", not "damaged".
 pub fn read_plist_dict(path: &Path) -> Result<Option<Dictionary>> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(BackupError::io(path, e)),
     };
+    if path.file_name().is_some_and(|n| n == "Status.plist")
+        && bytes.iter().all(u8::is_ascii_whitespace)
+    {
+        return Ok(None);
+    }
     parse_plist_dict(&bytes, path).map(Some)
+}
+
+/// Did the backup finish, by Status.plist? `SnapshotState` "finished": yes; another state:
+/// no; no `SnapshotState` (an empty or partial Status.plist): unknown.
+pub fn snapshot_complete(status: &Dictionary) -> Option<bool> {
+    get_str(status, "SnapshotState").map(|s| s == "finished")
 }
 
 /// Parses plist bytes into a dictionary; anything else is an error naming `path`.
@@ -92,8 +105,12 @@ pub struct BackupInfo {
     pub last_backup_date: Option<String>,
     /// None when Manifest.plist is missing or unreadable.
     pub encrypted: Option<bool>,
-    /// Status.plist SnapshotState == "finished"; None when Status.plist is missing.
+    /// Status.plist SnapshotState == "finished"; None when Status.plist is missing, empty,
+    /// or has no SnapshotState (unknown, not "did not finish").
     pub complete: Option<bool>,
+    /// Manifest.plist says encrypted, but Manifest.db is already plain: a copy decrypted by
+    /// another tool (mvt, iOSbackup); no password is needed to read it.
+    pub already_decrypted: bool,
     pub was_passcode_set: Option<bool>,
     pub size_on_disk: u64,
     /// "ios10.2" or "legacy" when encrypted.

@@ -16,6 +16,7 @@ pub mod keychain;
 pub mod locate;
 pub mod manifest;
 pub mod mbfile;
+pub mod outdir;
 pub mod paths;
 pub mod plistsafe;
 pub mod write;
@@ -27,6 +28,7 @@ pub use kdf::KdfParams;
 pub use keybag::{ClassKey, Keybag};
 pub use manifest::{EntryKind, Manifest, ManifestEntry};
 pub use mbfile::MbFile;
+pub use outdir::OutDir;
 
 /// Does `key` unwrap this 40-byte wrapped key (RFC 3394 integrity check)? The password check.
 pub fn aeswrap_check(key: &[u8; 32], wpky: &[u8; 40]) -> bool {

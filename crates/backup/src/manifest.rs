@@ -46,6 +46,16 @@ impl EntryKind {
             EntryKind::Other(_) => "other",
         }
     }
+    /// What the MBFile `Mode` says the entry is (S_IFREG, S_IFDIR, S_IFLNK under mask 0xF000);
+    /// None for anything else.
+    pub fn from_mode(mode: u32) -> Option<EntryKind> {
+        match mode & 0xF000 {
+            0x8000 => Some(EntryKind::File),
+            0x4000 => Some(EntryKind::Directory),
+            0xA000 => Some(EntryKind::Symlink),
+            _ => None,
+        }
+    }
 }
 
 /// One row of `Files`.
@@ -229,14 +239,13 @@ fn entry_from_row(
         ValueRef::Real(r) if r.is_finite() && r.fract() == 0.0 => Some(r as i64),
         _ => None,
     };
-    let kind = match flags {
-        Some(f) => EntryKind::from_flags(f),
-        None => match meta.as_ref().map(|m| m.mode & 0o170000) {
-            Some(0o040000) => EntryKind::Directory,
-            Some(0o120000) => EntryKind::Symlink,
-            Some(0o100000) => EntryKind::File,
-            _ => EntryKind::Other(0),
-        },
+    // flags 1/2/4 say what the entry is; any other value (0 in copies other tools wrote) or
+    // none: the MBFile Mode says, and failing that the entry stays Other.
+    let from_mode = || meta.as_ref().and_then(|m| EntryKind::from_mode(m.mode));
+    let kind = match flags.map(EntryKind::from_flags) {
+        Some(EntryKind::Other(n)) => from_mode().unwrap_or(EntryKind::Other(n)),
+        Some(k) => k,
+        None => from_mode().unwrap_or(EntryKind::Other(0)),
     };
     Ok((
         ManifestEntry {
@@ -321,11 +330,15 @@ pub(crate) fn pkcs7_len(data: &[u8]) -> Option<usize> {
 impl Backup {
     /// The plain bytes of Manifest.db: decrypted in memory for encrypted iOS 10.2+ backups,
     /// read as is otherwise. The source file is only read.
+    ///
+    /// A Manifest.db that already starts with the SQLite header is used as is, whatever
+    /// Manifest.plist says: copies decrypted by mvt or iOSbackup keep `IsEncrypted` true (and
+    /// the keybag and ManifestKey) over a plain Manifest.db. No keys are needed for it.
     pub fn manifest_db_bytes(&self, keys: Option<&UnlockedKeys>) -> Result<Zeroizing<Vec<u8>>> {
         let path = self.root.join("Manifest.db");
         let raw = std::fs::read(&path).map_err(|e| BackupError::io(&path, e))?;
         let mut raw = Zeroizing::new(raw);
-        if !(self.encrypted && self.manifest_key.is_some()) {
+        if !(self.encrypted && self.manifest_key.is_some()) || raw.starts_with(SQLITE_HEADER) {
             return Ok(raw);
         }
         let keys = keys.ok_or(BackupError::PasswordNeeded)?;
@@ -354,6 +367,31 @@ impl Backup {
             ));
         }
         Ok(raw)
+    }
+
+    /// Was this backup already decrypted by another tool (mvt, iOSbackup)? True when
+    /// Manifest.plist says encrypted and has a ManifestKey (iOS 10.2+), but Manifest.db already
+    /// starts with the SQLite header: such copies keep `IsEncrypted`, the keybag and
+    /// ManifestKey while Manifest.db and the blobs are plain. No password is needed to read
+    /// them: `manifest_db_bytes`, `open_manifest` and `copy_file` work with `keys` None.
+    ///
+    /// Computed on each call from the first 16 bytes of Manifest.db (one small read). Backups
+    /// before iOS 10.2 (no ManifestKey) always have a plain Manifest.db, so this cannot be
+    /// told from it: false for them (their plain blobs are still recognised one by one).
+    pub fn already_decrypted(&self) -> bool {
+        if !(self.encrypted && self.manifest_key.is_some()) {
+            return false;
+        }
+        let mut head = [0u8; 16];
+        std::fs::File::open(self.root.join("Manifest.db"))
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+            .is_ok_and(|()| &head == SQLITE_HEADER)
+    }
+
+    /// Does reading this backup need a password? Encrypted, and not already decrypted by
+    /// another tool (see [`Backup::already_decrypted`]).
+    pub fn needs_password(&self) -> bool {
+        self.encrypted && !self.already_decrypted()
     }
 
     /// Reads Manifest.db. `keys` is needed for encrypted iOS 10.2+ backups.

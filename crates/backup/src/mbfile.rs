@@ -15,8 +15,9 @@ const MAX_DEPTH: usize = 16;
 pub struct MbFile {
     pub size: u64,
     pub mode: u32,
-    pub user_id: u32,
-    pub group_id: u32,
+    /// Signed: real records carry -2 (nobody).
+    pub user_id: i64,
+    pub group_id: i64,
     /// Seconds since 1970.
     pub last_modified: i64,
     pub last_status_change: i64,
@@ -177,8 +178,8 @@ pub fn decode_mbfile(blob: &[u8]) -> Result<MbFile> {
     Ok(MbFile {
         size: clamp_u64(arch.int(root, "Size")?),
         mode: clamp_u32(arch.int(root, "Mode")?),
-        user_id: clamp_u32(arch.int(root, "UserID")?),
-        group_id: clamp_u32(arch.int(root, "GroupID")?),
+        user_id: clamp_i64(arch.int(root, "UserID")?),
+        group_id: clamp_i64(arch.int(root, "GroupID")?),
         last_modified: clamp_i64(arch.int(root, "LastModified")?),
         last_status_change: clamp_i64(arch.int(root, "LastStatusChange")?),
         birth: clamp_i64(arch.int(root, "Birth")?),
@@ -259,7 +260,8 @@ pub fn encode_mbfile(f: &MbFile) -> Vec<u8> {
         root.insert("EncryptionKey".into(), uid);
     }
     if let Some(x) = &f.extended_attributes {
-        let uid = ns_data(&mut objects, x);
+        // iOS stores the embedded binary plist as plain data, not an NSData dict.
+        let uid = push(&mut objects, Value::Data(x.clone()));
         root.insert("ExtendedAttributes".into(), uid);
     }
     if let Some(t) = &f.target {
@@ -291,6 +293,140 @@ pub fn encode_mbfile(f: &MbFile) -> Vec<u8> {
         .to_writer_binary(&mut out)
         .expect("writing a plist to memory cannot fail");
     out
+}
+
+/// The index in `$objects` that a UID (or a chain of them) finally names.
+fn resolve_index(objects: &[Value], v: &Value) -> Result<usize> {
+    let mut v = v;
+    let mut at = None;
+    for _ in 0..MAX_DEPTH {
+        match v {
+            Value::Uid(u) => {
+                let i = usize::try_from(u.get()).map_err(|_| bad("UID out of range"))?;
+                v = objects
+                    .get(i)
+                    .ok_or_else(|| bad(format!("UID {i} points past $objects")))?;
+                at = Some(i);
+            }
+            _ => return at.ok_or_else(|| bad("$top.root is not a UID")),
+        }
+    }
+    Err(bad("UIDs nest too deep (a loop?)"))
+}
+
+/// Every UID inside `v` (dicts and arrays walked; depth bounded by `plistsafe`).
+fn uids_in(v: &Value, out: &mut Vec<usize>) {
+    match v {
+        Value::Uid(u) => {
+            if let Ok(i) = usize::try_from(u.get()) {
+                out.push(i);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| uids_in(x, out)),
+        Value::Dictionary(d) => d.values().for_each(|x| uids_in(x, out)),
+        _ => {}
+    }
+}
+
+/// Which `$objects` are reachable from `$top` through UIDs (index 0, `$null`, always is).
+fn reachable(top: &Value, objects: &[Value]) -> Vec<bool> {
+    let mut seen = vec![false; objects.len()];
+    if let Some(s) = seen.first_mut() {
+        *s = true;
+    }
+    let mut todo = Vec::new();
+    uids_in(top, &mut todo);
+    while let Some(i) = todo.pop() {
+        match seen.get_mut(i) {
+            Some(s) if !*s => {
+                *s = true;
+                uids_in(&objects[i], &mut todo);
+            }
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// Renumbers every UID inside `v` through `map` (UIDs to dropped or missing objects become
+/// `$null`, index 0).
+fn remap_uids(v: &mut Value, map: &[Option<u64>]) {
+    match v {
+        Value::Uid(u) => {
+            let new = usize::try_from(u.get())
+                .ok()
+                .and_then(|i| map.get(i).copied().flatten())
+                .unwrap_or(0);
+            *u = Uid::new(new);
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| remap_uids(x, map)),
+        Value::Dictionary(d) => d.values_mut().for_each(|x| remap_uids(x, map)),
+        _ => {}
+    }
+}
+
+/// The MBFile record without its `EncryptionKey`, every other field exactly as it was: the
+/// archive's root dict is edited in place (key order kept), the objects only the key used
+/// (its NSData dict, and a class entry nothing else names) are dropped and the UIDs
+/// renumbered. A record without `EncryptionKey` comes back byte for byte.
+pub fn without_encryption_key(blob: &[u8]) -> Result<Vec<u8>> {
+    let mut value =
+        crate::plistsafe::parse(blob).map_err(|e| bad(format!("not a property list ({e})")))?;
+    let archive = value
+        .as_dictionary_mut()
+        .ok_or_else(|| bad("the top level is not a dict"))?;
+    let top = archive.get("$top").cloned().ok_or_else(|| bad("no $top"))?;
+    let root_ref = top
+        .as_dictionary()
+        .and_then(|t| t.get("root"))
+        .ok_or_else(|| bad("no $top.root"))?;
+    let Some(Value::Array(objects)) = archive.get_mut("$objects") else {
+        return Err(bad("no $objects array"));
+    };
+    let root_at = resolve_index(objects, root_ref)?;
+    let Value::Dictionary(root) = &objects[root_at] else {
+        return Err(bad("the root is not a dict"));
+    };
+    if !root.contains_key("EncryptionKey") {
+        return Ok(blob.to_vec());
+    }
+    let before = reachable(&top, objects);
+    // Rebuilt rather than `remove`d: `Dictionary::remove` swaps the last key into its place.
+    let kept: Dictionary = root
+        .iter()
+        .filter(|(k, _)| k.as_str() != "EncryptionKey")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    objects[root_at] = Value::Dictionary(kept);
+    let after = reachable(&top, objects);
+    // Drop what only the key reached; keep anything that was already unreachable.
+    let keep: Vec<bool> = before.iter().zip(&after).map(|(&b, &a)| a || !b).collect();
+    let mut map = Vec::with_capacity(objects.len());
+    let mut next = 0u64;
+    for &k in &keep {
+        map.push(k.then(|| {
+            next += 1;
+            next - 1
+        }));
+    }
+    let old = std::mem::take(objects);
+    *objects = old
+        .into_iter()
+        .zip(&keep)
+        .filter(|(_, &k)| k)
+        .map(|(mut v, _)| {
+            remap_uids(&mut v, &map);
+            v
+        })
+        .collect();
+    if let Some(t) = archive.get_mut("$top") {
+        remap_uids(t, &map);
+    }
+    let mut out = Vec::new();
+    value
+        .to_writer_binary(&mut out)
+        .map_err(|e| bad(format!("cannot be written back ({e})")))?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -329,6 +465,74 @@ mod tests {
         l.relative_path = Some("a/b".into());
         assert_eq!(decode_mbfile(&encode_mbfile(&l)).unwrap(), l);
         assert_eq!(f.key_class(), 4);
+    }
+
+    #[test]
+    fn without_encryption_key_drops_only_what_the_key_used() {
+        // $objects: $null, root, path, key dict, NSMutableData class (shared with Digest),
+        // digest dict, MBFile class, an orphan already unreferenced.
+        let uid = |i: u64| Value::Uid(Uid::new(i));
+        let ns = |bytes: &[u8]| {
+            let mut d = Dictionary::new();
+            d.insert("NS.data".into(), Value::Data(bytes.to_vec()));
+            d.insert("$class".into(), uid(4));
+            Value::Dictionary(d)
+        };
+        let mut class = Dictionary::new();
+        class.insert("$classname".into(), "NSMutableData".into());
+        let mut mb = Dictionary::new();
+        mb.insert("$classname".into(), "MBFile".into());
+        let mut root = Dictionary::new();
+        root.insert("UserID".into(), Value::Integer((-2i64).into()));
+        root.insert("EncryptionKey".into(), uid(3));
+        root.insert("RelativePath".into(), uid(2));
+        root.insert("Digest".into(), uid(5));
+        root.insert("Extra".into(), Value::Real(1.5));
+        root.insert("$class".into(), uid(6));
+        let objects = vec![
+            Value::String("$null".into()),
+            Value::Dictionary(root),
+            Value::String("a/b".into()),
+            ns(&[4, 0, 0, 0, 0xEE, 0xEE, 0xEE, 0xEE]),
+            Value::Dictionary(class),
+            ns(&[9; 20]),
+            Value::Dictionary(mb),
+            Value::String("orphan".into()),
+        ];
+        let mut top = Dictionary::new();
+        top.insert("root".into(), uid(1));
+        let mut a = Dictionary::new();
+        a.insert("$top".into(), Value::Dictionary(top));
+        a.insert("$objects".into(), Value::Array(objects));
+        let mut blob = Vec::new();
+        Value::Dictionary(a).to_writer_binary(&mut blob).unwrap();
+
+        let out = without_encryption_key(&blob).unwrap();
+        let before = decode_mbfile(&blob).unwrap();
+        let after = decode_mbfile(&out).unwrap();
+        assert_eq!(before.user_id, -2);
+        assert_eq!(
+            after,
+            MbFile {
+                encryption_key: None,
+                ..before
+            }
+        );
+        let v = Value::from_reader(std::io::Cursor::new(&out)).unwrap();
+        let objs = v.as_dictionary().unwrap()["$objects"].as_array().unwrap();
+        assert_eq!(objs.len(), 7, "only the key's dict is dropped: {objs:?}");
+        assert!(!out.windows(4).any(|w| w == [0xEE; 4]));
+        let root = objs[1].as_dictionary().unwrap();
+        let keys: Vec<&str> = root.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["UserID", "RelativePath", "Digest", "Extra", "$class"]
+        );
+        assert_eq!(root["Extra"], Value::Real(1.5));
+        assert_eq!(objs[6], Value::String("orphan".into()));
+        // No key: the same bytes.
+        assert_eq!(without_encryption_key(&out).unwrap(), out);
+        assert!(without_encryption_key(b"not a plist").is_err());
     }
 
     #[test]

@@ -10,14 +10,55 @@ use plist::Value;
 pub const MAX_DEPTH: usize = 128;
 
 /// Parses plist bytes (binary or XML) after checking that containers nest at most
-/// [`MAX_DEPTH`] levels (and, for binary plists, that references form no cycle).
+/// [`MAX_DEPTH`] levels (and, for binary plists, that references form no cycle and that
+/// shared references do not expand the file to many more values than it has bytes).
 pub fn parse(bytes: &[u8]) -> Result<Value, String> {
     if bytes.starts_with(b"bplist00") {
         check_binary(bytes)?;
     } else {
         check_xml(bytes)?;
     }
-    Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())
+    Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| plain_words(&e))
+}
+
+/// The plist library's error in plain words: its Display is the Debug text of an enum
+/// (`UnexpectedEof`, `Io(Error { kind: ... })`), which means nothing to a person.
+fn plain_words(e: &plist::Error) -> String {
+    if e.is_eof() {
+        return "it ends too early: the file is cut short".into();
+    }
+    if let Some(io) = e.as_io() {
+        return format!("it cannot be read: {}", io.kind());
+    }
+    let raw = e.to_string();
+    let mut words = String::new();
+    for (i, c) in raw.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 && !words.ends_with(' ') && !words.ends_with('(') {
+                words.push(' ');
+            }
+            words.push(c.to_ascii_lowercase());
+        } else if c.is_alphanumeric() || " (),.".contains(c) {
+            words.push(c);
+        }
+    }
+    format!("its contents are not valid ({})", words.trim())
+}
+
+#[cfg(test)]
+mod plain_word_tests {
+    #[test]
+    fn errors_are_words_not_debug_text() {
+        for bad in [
+            &b"bplist00"[..],
+            b"<?xml version=\"1.0\"?><plist><dict><key>a",
+            b"\x00\x01junk",
+        ] {
+            let e = super::parse(bad).unwrap_err();
+            assert!(!e.contains("Error {") && !e.contains("kind:"), "{e}");
+            assert!(e.chars().any(|c| c == ' '), "{e}");
+        }
+    }
 }
 
 fn too_deep() -> String {
@@ -128,31 +169,50 @@ fn check_binary(bytes: &[u8]) -> Result<(), String> {
             .collect()
     };
     // Iterative depth-first walk: 0 unseen, 1 on the current path, 2 done.
+    // The parser copies an object out once for every reference to it, so shared containers
+    // can multiply the parsed tree (object k = [k-1, k-1] doubles per level: 60 levels in 500
+    // bytes never finish). Count the values the tree will hold: `size` is, per finished
+    // object, itself plus everything below it; each stack entry sums its own as it goes.
+    // Without shared containers there is at most one value per reference (a byte or more
+    // each) plus the top one, so a limit of the file's length plus some slack refuses no
+    // honest file.
+    let limit = bytes.len() as u64 + (1 << 16);
     let mut state = vec![0u8; count];
-    let mut stack: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut size = vec![1u64; count];
+    let mut stack: Vec<(usize, Vec<usize>, u64)> = Vec::new();
     state[top as usize] = 1;
-    stack.push((top as usize, children(top as usize)));
-    while let Some((_, pending)) = stack.last_mut() {
+    stack.push((top as usize, children(top as usize), 1));
+    while let Some((_, pending, total)) = stack.last_mut() {
         match pending.pop() {
             Some(child) => match state[child] {
                 1 => return Err("binary plist objects refer to themselves in a cycle".into()),
-                2 => {}
+                2 => *total = total.saturating_add(size[child]),
                 _ => {
                     let grand = children(child);
                     if grand.is_empty() {
                         state[child] = 2;
+                        *total = total.saturating_add(1);
                         continue;
                     }
                     if stack.len() >= MAX_DEPTH {
                         return Err(too_deep());
                     }
                     state[child] = 1;
-                    stack.push((child, grand));
+                    stack.push((child, grand, 1));
                 }
             },
             None => {
-                let (done, _) = stack.pop().expect("non-empty");
+                let (done, _, total) = stack.pop().expect("non-empty");
+                if total > limit {
+                    return Err(format!(
+                        "shared references would expand it to more than {limit} values"
+                    ));
+                }
                 state[done] = 2;
+                size[done] = total;
+                if let Some((_, _, parent)) = stack.last_mut() {
+                    *parent = parent.saturating_add(total);
+                }
             }
         }
     }

@@ -10,14 +10,14 @@ use crate::error::{BackupError, Result};
 use crate::file::is_valid_file_id;
 use crate::manifest::{EntryKind, Manifest, ManifestEntry};
 use crate::mbfile::{decode_mbfile, encode_mbfile};
+use crate::outdir::OutDir;
+pub use crate::outdir::PARTIAL;
 use crate::paths;
 use plist::Value;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
-
-/// The suffix of files still being written.
-pub const PARTIAL: &str = ".sesame-partial";
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Options shared by the writers.
 #[derive(Clone, Debug, Default)]
@@ -26,6 +26,9 @@ pub struct WriteOptions {
     pub force: bool,
     /// Worker threads; 0 = one per core.
     pub threads: usize,
+    /// Set from another thread to stop: the file in flight is removed, the output folder
+    /// stays marked unfinished, and the writer returns `BackupError::Cancelled`.
+    pub cancel: Option<CancelFlag>,
 }
 
 impl WriteOptions {
@@ -57,6 +60,10 @@ pub struct FileFailure {
     pub relative_path: String,
     pub file_id: String,
     pub error: String,
+    /// The output could not be written (a full disk, a link in the way): the copy is then
+    /// incomplete. False when the source could not give the file (a key only the device
+    /// has, a damaged blob): no copy could hold it.
+    pub in_output: bool,
 }
 
 /// An entry refused because its path would leave the output folder.
@@ -80,6 +87,12 @@ pub struct DecryptReport {
     pub failed: Vec<FileFailure>,
     /// The copy holds a keychain (KeychainDomain/keychain-backup.plist) that stays encrypted.
     pub keychain_stays_encrypted: bool,
+    /// Blobs in the source that no Manifest.db row names, copied as they are.
+    pub orphan_blobs: u64,
+    /// Every file the source could give is in, and the copy is marked as a complete backup
+    /// (Manifest.plist and Status.plist written). False when a file could not be written:
+    /// the copy is then not a backup.
+    pub complete: bool,
 }
 
 /// What `extract` did.
@@ -105,88 +118,111 @@ pub struct RekeyReport {
     pub class_keys: usize,
 }
 
-fn canonical(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+/// Stops a long write from another thread (the CLI wires Ctrl-C to it; the web app a button).
+pub type CancelFlag = Arc<AtomicBool>;
+
+fn cancelled(opts: &WriteOptions) -> bool {
+    opts.cancel
+        .as_ref()
+        .is_some_and(|c| c.load(Ordering::Relaxed))
 }
 
-/// Creates `out` or checks it is an empty folder (unless `force`), and not inside the source.
-fn prepare_out(backup: &Backup, out: &Path, force: bool) -> Result<()> {
-    match std::fs::symlink_metadata(out) {
-        Ok(m) if m.is_dir() || (m.file_type().is_symlink() && out.is_dir()) => {
-            let mut rd = std::fs::read_dir(out).map_err(|e| BackupError::io(out, e))?;
-            if rd.next().is_some() && !force {
-                return Err(BackupError::OutputNotEmpty { path: out.into() });
-            }
+/// A writer that fails once the cancel flag is set (so a file in flight stops at its next
+/// chunk and is removed), and remembers the first error of the file under it, so that an
+/// error can name the file that could not be written rather than the one being read.
+struct Guarded<'a, W: Write> {
+    inner: W,
+    cancel: Option<&'a AtomicBool>,
+    error: Option<std::io::ErrorKind>,
+    was_cancelled: bool,
+}
+
+impl<W: Write> Write for Guarded<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            self.was_cancelled = true;
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "cancelled",
+            ));
         }
-        Ok(_) => {
-            return Err(BackupError::io(
-                out,
-                std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    "exists and is not a folder",
-                ),
-            ))
-        }
-        Err(_) => std::fs::create_dir_all(out).map_err(|e| BackupError::io(out, e))?,
+        self.inner.write(buf).inspect_err(|e| {
+            self.error.get_or_insert(e.kind());
+        })
     }
-    let (o, r) = (canonical(out), canonical(&backup.root));
-    if o.starts_with(&r) {
-        return Err(BackupError::OutputInsideSource { path: out.into() });
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|e| {
+            self.error.get_or_insert(e.kind());
+        })
     }
-    Ok(())
 }
 
-/// Writes `bytes` to `dest` through a temporary name.
-fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = partial_name(dest);
-    std::fs::write(&tmp, bytes).map_err(|e| BackupError::io(&tmp, e))?;
-    std::fs::rename(&tmp, dest).map_err(|e| BackupError::io(dest, e))
-}
-
-fn partial_name(dest: &Path) -> PathBuf {
-    let mut s = dest.as_os_str().to_owned();
-    s.push(PARTIAL);
-    PathBuf::from(s)
-}
-
-/// Streams one entry into `dest` (through a temporary name), with its modification time.
+/// Streams one entry into a new file at `rel` below `out`, with its modification time.
+#[allow(clippy::too_many_arguments)]
 fn write_entry(
     backup: &Backup,
     entry: &ManifestEntry,
     keys: Option<&UnlockedKeys>,
-    dest: &Path,
+    out: &OutDir,
+    rel: &Path,
+    opts: &WriteOptions,
     threads: usize,
     set_mtime: bool,
     progress: &mut dyn FnMut(u64),
-) -> Result<crate::file::CopyReport> {
-    let tmp = partial_name(dest);
-    let result = (|| {
-        // A leftover at the temporary name (even a symlink, with --force) is removed, never
-        // followed: the file is created anew.
-        let _ = std::fs::remove_file(&tmp);
-        let f = std::fs::File::options()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| BackupError::io(&tmp, e))?;
-        let mut w = std::io::BufWriter::with_capacity(256 << 10, f);
-        let rep = backup.copy_file_with(entry, keys, &mut w, threads, progress)?;
-        let f = w
-            .into_inner()
-            .map_err(|e| BackupError::io(&tmp, e.into_error()))?;
-        if set_mtime {
-            if let Some(t) = entry.meta.as_ref().and_then(|m| unix_time(m.last_modified)) {
-                let _ = f.set_modified(t);
-            }
+) -> Result<crate::file::CopyReport, (BackupError, bool)> {
+    let output = |e| (e, true);
+    let mut pf = out.create(rel).map_err(output)?;
+    let mut g = Guarded {
+        inner: std::io::BufWriter::with_capacity(256 << 10, &mut pf),
+        cancel: opts.cancel.as_deref(),
+        error: None,
+        was_cancelled: false,
+    };
+    let copied = backup
+        .copy_file_with(entry, keys, &mut g, threads, progress)
+        .and_then(|rep| {
+            g.flush().map_err(|e| BackupError::io(rel, e))?;
+            Ok(rep)
+        });
+    let (was_cancelled, out_error) = (g.was_cancelled, g.error);
+    drop(g);
+    let rep = match copied {
+        Ok(rep) => rep,
+        Err(_) if was_cancelled => return Err((BackupError::Cancelled, true)),
+        Err(BackupError::Io { source, .. }) if out_error.is_some() => {
+            return Err((pf.error(source), true));
         }
-        drop(f);
-        std::fs::rename(&tmp, dest).map_err(|e| BackupError::io(dest, e))?;
-        Ok(rep)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        Err(e) => return Err((e, false)),
+    };
+    let mtime = if set_mtime {
+        entry.meta.as_ref().and_then(|m| unix_time(m.last_modified))
+    } else {
+        None
+    };
+    pf.commit(mtime).map_err(output)?;
+    Ok(rep)
+}
+
+/// Copies one file of the source byte for byte to `rel` below `out`; errors name the side
+/// that failed.
+fn copy_plain(src: &Path, out: &OutDir, rel: &Path, opts: &WriteOptions) -> Result<()> {
+    use std::io::Read;
+    let mut from = std::fs::File::open(src).map_err(|e| BackupError::io(src, e))?;
+    let mut pf = out.create(rel)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        if cancelled(opts) {
+            return Err(BackupError::Cancelled);
+        }
+        let n = match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(BackupError::io(src, e)),
+        };
+        pf.write_all(&buf[..n]).map_err(|e| pf.error(e))?;
     }
-    result
+    pf.commit(None)
 }
 
 fn unix_time(secs: i64) -> Option<std::time::SystemTime> {
@@ -204,6 +240,14 @@ fn failure(e: &ManifestEntry, err: impl ToString) -> FileFailure {
         relative_path: e.relative_path.clone(),
         file_id: e.file_id.clone(),
         error: err.to_string(),
+        in_output: false,
+    }
+}
+
+fn output_failure(e: &ManifestEntry, err: impl ToString) -> FileFailure {
+    FileFailure {
+        in_output: true,
+        ..failure(e, err)
     }
 }
 
@@ -233,7 +277,17 @@ struct Shared<'a> {
     progress: ProgressFn<'a>,
 }
 
-impl Shared<'_> {
+impl<'a> Shared<'a> {
+    fn new(total: u64, files_total: u64, progress: ProgressFn<'a>) -> Shared<'a> {
+        Shared {
+            done: AtomicU64::new(0),
+            files_done: AtomicU64::new(0),
+            total,
+            files_total,
+            progress,
+        }
+    }
+
     fn advance(&self, bytes: u64, files: u64) {
         let d = self.done.fetch_add(bytes, Ordering::Relaxed) + bytes;
         let f = self.files_done.fetch_add(files, Ordering::Relaxed) + files;
@@ -251,14 +305,15 @@ impl Shared<'_> {
 struct Tally {
     files: AtomicU64,
     bytes: AtomicU64,
+    cancelled: AtomicBool,
     warnings: Mutex<Vec<String>>,
     failed: Mutex<Vec<FileFailure>>,
     refused: Mutex<Vec<Refused>>,
 }
 
 impl Tally {
-    /// Writes one file's contents to `dest`, reporting progress as it goes, and records how it
-    /// went. `len` is the blob's size, the unit of progress.
+    /// Writes one file's contents to `rel` below `out`, reporting progress as it goes, and
+    /// records how it went. `len` is the blob's size, the unit of progress.
     #[allow(clippy::too_many_arguments)]
     fn write(
         &self,
@@ -266,17 +321,33 @@ impl Tally {
         backup: &Backup,
         e: &ManifestEntry,
         keys: Option<&UnlockedKeys>,
-        dest: &Path,
+        out: &OutDir,
+        rel: &Path,
         len: u64,
-        threads: usize,
+        opts: &WriteOptions,
         set_mtime: bool,
     ) {
+        if cancelled(opts) {
+            self.cancelled.store(true, Ordering::Relaxed);
+            return;
+        }
+        let threads = opts.threads();
         let inner = if len >= BIG_FILE { threads } else { 1 };
         let mut seen = 0u64;
-        let r = write_entry(backup, e, keys, dest, inner, set_mtime, &mut |n| {
-            seen += n;
-            shared.advance(n, 0);
-        });
+        let r = write_entry(
+            backup,
+            e,
+            keys,
+            out,
+            rel,
+            opts,
+            inner,
+            set_mtime,
+            &mut |n| {
+                seen += n;
+                shared.advance(n, 0);
+            },
+        );
         shared.advance(len.saturating_sub(seen), 1);
         match r {
             Ok(rep) => {
@@ -286,7 +357,14 @@ impl Tally {
                     lock(&self.warnings).push(w);
                 }
             }
-            Err(err) => self.fail(e, err),
+            Err((BackupError::Cancelled, _)) => self.cancelled.store(true, Ordering::Relaxed),
+            Err((BackupError::LinkInOutput { path }, _)) => self.refuse(Refused {
+                domain: e.domain.clone(),
+                relative_path: e.relative_path.clone(),
+                reason: format!("{} is a link: refusing to write through it", path.display()),
+            }),
+            Err((err, true)) => lock(&self.failed).push(output_failure(e, err)),
+            Err((err, false)) => self.fail(e, err),
         }
     }
 
@@ -298,18 +376,22 @@ impl Tally {
         lock(&self.refused).push(r);
     }
 
-    /// (files, bytes, warnings, failed, refused)
-    fn finish(self) -> (u64, u64, Vec<String>, Vec<FileFailure>, Vec<Refused>) {
+    /// (files, bytes, warnings, failed, refused), or Cancelled.
+    #[allow(clippy::type_complexity)]
+    fn finish(self) -> Result<(u64, u64, Vec<String>, Vec<FileFailure>, Vec<Refused>)> {
         fn take<T>(m: Mutex<Vec<T>>) -> Vec<T> {
             m.into_inner().unwrap_or_else(|p| p.into_inner())
         }
-        (
+        if self.cancelled.into_inner() {
+            return Err(BackupError::Cancelled);
+        }
+        Ok((
             self.files.into_inner(),
             self.bytes.into_inner(),
             take(self.warnings),
             take(self.failed),
             take(self.refused),
-        )
+        ))
     }
 }
 
@@ -318,13 +400,51 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn blob_len(backup: &Backup, e: &ManifestEntry) -> u64 {
-    std::fs::metadata(backup.blob_path(&e.file_id)).map_or(0, |m| m.len())
+/// The blob's size, or None when the source has no blob for this entry.
+fn blob_len(backup: &Backup, e: &ManifestEntry) -> Option<u64> {
+    std::fs::symlink_metadata(backup.blob_path(&e.file_id))
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+}
+
+/// Blobs in the source's two-letter folders that no Manifest.db row names: copied as they
+/// are, so that nothing of the source is lost in the copy.
+fn orphan_blobs(backup: &Backup, named: &std::collections::HashSet<&str>) -> Vec<(PathBuf, u64)> {
+    let mut out = Vec::new();
+    let Ok(top) = std::fs::read_dir(&backup.root) else {
+        return out;
+    };
+    for d in top.flatten() {
+        let name = d.file_name().to_string_lossy().into_owned();
+        let is_prefix = name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit());
+        if !is_prefix || !d.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let Ok(inner) = std::fs::read_dir(d.path()) else {
+            continue;
+        };
+        for f in inner.flatten() {
+            let id = f.file_name().to_string_lossy().into_owned();
+            if is_valid_file_id(&id)
+                && id.starts_with(&name)
+                && !named.contains(id.as_str())
+                && f.file_type().is_ok_and(|t| t.is_file())
+            {
+                let len = f.metadata().map_or(0, |m| m.len());
+                out.push((PathBuf::from(&name).join(&id), len));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Writes a decrypted copy of `backup` into `out` that reads as an unencrypted backup:
-/// plain blobs at the same paths, a plain Manifest.db whose MBFile records carry no
-/// EncryptionKey, Manifest.plist with IsEncrypted false and no keys, Info/Status copied.
+/// plain blobs at the same paths (only where the source has a blob), blobs without a row
+/// copied as they are, a plain Manifest.db whose MBFile records carry no EncryptionKey,
+/// Manifest.plist with IsEncrypted false, Info/Status copied. Manifest.plist and
+/// Status.plist, which make the copy look complete, are written only when every file is in.
 pub fn decrypt_backup(
     backup: &Backup,
     keys: Option<&UnlockedKeys>,
@@ -340,18 +460,25 @@ pub fn decrypt_backup(
         BackupError::Manifest(w) => BackupError::malformed(backup.root.join("Manifest.db"), w),
         other => other,
     })?;
-    prepare_out(backup, out, opts.force)?;
+    let dir = OutDir::prepare(out, &[&backup.root], opts.force)?;
     let threads = opts.threads();
     let mut report = DecryptReport {
-        out_dir: out.to_path_buf(),
+        out_dir: dir.root().to_path_buf(),
         warnings: manifest.warnings.clone(),
         ..Default::default()
     };
 
     let mut files: Vec<(&ManifestEntry, u64)> = Vec::new();
+    let mut named = std::collections::HashSet::new();
     for e in manifest.entries() {
         match e.kind {
-            EntryKind::File if is_valid_file_id(&e.file_id) => files.push((e, blob_len(backup, e))),
+            EntryKind::File if is_valid_file_id(&e.file_id) => {
+                named.insert(e.file_id.as_str());
+                // A file with no blob in the source (often an empty one) gets none in the copy.
+                if let Some(len) = blob_len(backup, e) {
+                    files.push((e, len));
+                }
+            }
             EntryKind::File => report
                 .failed
                 .push(failure(e, "the fileID is not a plain name")),
@@ -363,65 +490,104 @@ pub fn decrypt_backup(
             report.keychain_stays_encrypted = true;
         }
     }
+    let orphans = orphan_blobs(backup, &named);
     files.sort_by_key(|f| std::cmp::Reverse(f.1));
-    let shared = Shared {
-        done: AtomicU64::new(0),
-        files_done: AtomicU64::new(0),
-        total: files.iter().map(|f| f.1).sum(),
-        files_total: files.len() as u64,
+    let shared = Shared::new(
+        files.iter().map(|f| f.1).sum::<u64>() + orphans.iter().map(|o| o.1).sum::<u64>(),
+        (files.len() + orphans.len()) as u64,
         progress,
-    };
+    );
     let tally = Tally::default();
     run_pool(&files, threads, &|&(e, len)| {
-        let sub = out.join(&e.file_id[..2]);
-        if let Err(err) = std::fs::create_dir_all(&sub) {
-            shared.advance(len, 1);
-            return tally.fail(e, BackupError::io(&sub, err));
-        }
-        tally.write(
-            &shared,
-            backup,
-            e,
-            keys,
-            &sub.join(&e.file_id),
-            len,
-            threads,
-            false,
-        );
+        let rel = Path::new(&e.file_id[..2]).join(&e.file_id);
+        tally.write(&shared, backup, e, keys, &dir, &rel, len, opts, false);
     });
-    let (files, bytes, warnings, failed, _) = tally.finish();
+    let (files, bytes, warnings, failed, refused) = tally.finish()?;
     report.files = files;
     report.bytes = bytes;
     report.failed.extend(failed);
+    report
+        .failed
+        .extend(refused.into_iter().map(|r| FileFailure {
+            domain: r.domain,
+            relative_path: r.relative_path,
+            file_id: String::new(),
+            error: r.reason,
+            in_output: true,
+        }));
     report.warnings.extend(warnings);
+    for (rel, len) in &orphans {
+        match copy_plain(&backup.root.join(rel), &dir, rel, opts) {
+            Ok(()) => report.orphan_blobs += 1,
+            Err(BackupError::Cancelled) => return Err(BackupError::Cancelled),
+            Err(e) => report.failed.push(FileFailure {
+                domain: String::new(),
+                relative_path: String::new(),
+                file_id: rel.display().to_string(),
+                error: e.to_string(),
+                in_output: true,
+            }),
+        }
+        shared.advance(*len, 1);
+    }
+    if cancelled(opts) {
+        return Err(BackupError::Cancelled);
+    }
 
     // Manifest.db: the plain database, with EncryptionKey taken out of every MBFile record.
-    let db_dest = out.join("Manifest.db");
-    let db_tmp = partial_name(&db_dest);
-    std::fs::write(&db_tmp, &*db).map_err(|e| BackupError::io(&db_tmp, e))?;
+    let mut pf = dir.create(Path::new("Manifest.db"))?;
+    pf.write_all(&db).map_err(|e| pf.error(e))?;
+    pf.flush().map_err(|e| pf.error(e))?;
     drop(db);
-    strip_encryption_keys(&db_tmp).inspect_err(|_| {
-        let _ = std::fs::remove_file(&db_tmp);
-    })?;
-    std::fs::rename(&db_tmp, &db_dest).map_err(|e| BackupError::io(&db_dest, e))?;
+    strip_encryption_keys(pf.temp_path())?;
+    pf.commit(None)?;
 
-    for name in ["Info.plist", "Status.plist"] {
-        let src = backup.root.join(name);
-        if src.is_file() {
-            let bytes = std::fs::read(&src).map_err(|e| BackupError::io(&src, e))?;
-            write_atomic(&out.join(name), &bytes)?;
-        }
+    let src = backup.root.join("Info.plist");
+    if src.is_file() {
+        copy_plain(&src, &dir, Path::new("Info.plist"), opts)?;
+    }
+    // A file the source cannot give (a key only the device has) could be in no copy; one
+    // that could not be written makes this copy incomplete.
+    report.complete = !report.failed.iter().any(|f| f.in_output);
+    if !report.complete {
+        // Without Manifest.plist and Status.plist nothing takes this copy for a backup.
+        return Ok(report);
+    }
+    let src = backup.root.join("Status.plist");
+    if src.is_file() {
+        copy_plain(&src, &dir, Path::new("Status.plist"), opts)?;
     }
     if let Some(m) = &backup.manifest_plist {
         let mut m = m.clone();
         m.insert("IsEncrypted".into(), Value::Boolean(false));
-        m.remove("BackupKeyBag");
+        let m_keybag = m.remove("BackupKeyBag").filter(|_| backup.encrypted);
         m.remove("ManifestKey");
-        let dest = out.join("Manifest.plist");
-        let tmp = partial_name(&dest);
-        crate::builder::write_plist(&tmp, &Value::Dictionary(m), true)?;
-        std::fs::rename(&tmp, &dest).map_err(|e| BackupError::io(&dest, e))?;
+        let mut pf = dir.create(Path::new("Manifest.plist"))?;
+        Value::Dictionary(m)
+            .to_writer_binary(&mut pf)
+            .map_err(|e| BackupError::malformed(pf.dest(), e.to_string()))?;
+        pf.commit(None)?;
+        // The keychain's items stay encrypted with the class keys: keep the keybag aside so
+        // that Sesame can still read them with the original password.
+        if let (true, Some(Value::Data(kb))) = (report.keychain_stays_encrypted, m_keybag) {
+            let mut side = plist::Dictionary::new();
+            side.insert("BackupKeyBag".into(), Value::Data(kb));
+            side.insert(
+                "About".into(),
+                Value::String(
+                    "The keybag of the encrypted backup this copy was decrypted from: the \
+                     keychain items in the copy are still encrypted with its class keys."
+                        .into(),
+                ),
+            );
+            let mut pf = dir.create(Path::new(crate::backup::ORIGINAL_KEYBAG))?;
+            Value::Dictionary(side)
+                .to_writer_xml(&mut pf)
+                .map_err(|e| BackupError::malformed(pf.dest(), e.to_string()))?;
+            pf.commit(None)?;
+        }
     }
+    dir.finish()?;
     Ok(report)
 }
 
@@ -474,10 +640,10 @@ pub fn extract(
     if backup.encrypted && keys.is_none() {
         return Err(BackupError::PasswordNeeded);
     }
-    prepare_out(backup, out, opts.force)?;
+    let dir = OutDir::prepare(out, &[&backup.root], opts.force)?;
     let threads = opts.threads();
     let mut report = ExtractReport {
-        out_dir: out.to_path_buf(),
+        out_dir: dir.root().to_path_buf(),
         ..Default::default()
     };
     let refuse = |e: &ManifestEntry, reason: String| Refused {
@@ -505,7 +671,7 @@ pub fn extract(
                         "a file cannot be the domain folder itself".into(),
                     ));
                 } else {
-                    files.push((e, rel, blob_len(backup, e)));
+                    files.push((e, rel, blob_len(backup, e).unwrap_or(0)));
                 }
             }
             EntryKind::Symlink => links.push((e, rel)),
@@ -518,39 +684,22 @@ pub fn extract(
     // Folders first, then files (in parallel), then symlinks, then folder times.
     dirs.sort_by(|a, b| a.1.cmp(&b.1));
     for (e, rel) in &dirs {
-        match paths::ensure_dirs(out, rel) {
-            Ok(()) => report.directories += 1,
-            Err(why) => report.refused.push(refuse(e, why)),
+        match dir.ensure_dir(rel) {
+            Ok(_) => report.directories += 1,
+            Err(why) => report.refused.push(refuse(e, why.to_string())),
         }
     }
     files.sort_by_key(|f| std::cmp::Reverse(f.2));
-    let shared = Shared {
-        done: AtomicU64::new(0),
-        files_done: AtomicU64::new(0),
-        total: files.iter().map(|f| f.2).sum(),
-        files_total: files.len() as u64,
+    let shared = Shared::new(
+        files.iter().map(|f| f.2).sum(),
+        files.len() as u64,
         progress,
-    };
+    );
     let tally = Tally::default();
     run_pool(&files, threads, &|(e, rel, len)| {
-        let parent = rel.parent().unwrap_or(Path::new(""));
-        let dest = out.join(rel);
-        let why = match paths::ensure_dirs(out, parent) {
-            Err(why) => Some(why),
-            Ok(()) if std::fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) => {
-                Some(format!("{} is already a folder", dest.display()))
-            }
-            Ok(()) => None,
-        };
-        match why {
-            Some(why) => {
-                tally.refuse(refuse(e, why));
-                shared.advance(*len, 1);
-            }
-            None => tally.write(&shared, backup, e, keys, &dest, *len, threads, true),
-        }
+        tally.write(&shared, backup, e, keys, &dir, rel, *len, opts, true)
     });
-    let (files, bytes, warnings, failed, refused) = tally.finish();
+    let (files, bytes, warnings, failed, refused) = tally.finish()?;
     report.files = files;
     report.bytes = bytes;
     report.failed.extend(failed);
@@ -567,7 +716,6 @@ pub fn extract(
             report.refused.push(refuse(e, why));
             continue;
         }
-        let parent = rel.parent().unwrap_or(Path::new(""));
         if rel.components().count() < 2 {
             report.refused.push(refuse(
                 e,
@@ -575,51 +723,37 @@ pub fn extract(
             ));
             continue;
         }
-        if let Err(why) = paths::ensure_dirs(out, parent) {
-            report.refused.push(refuse(e, why));
-            continue;
-        }
-        let dest = out.join(rel);
-        if std::fs::symlink_metadata(&dest).is_ok() {
-            report
-                .refused
-                .push(refuse(e, format!("{} already exists", dest.display())));
-            continue;
-        }
-        match make_symlink(&target, &dest) {
+        match dir.symlink(rel, &target) {
             Ok(()) => report.symlinks += 1,
-            Err(err) => report.failed.push(failure(e, err)),
+            Err(err @ BackupError::LinkInOutput { .. }) => {
+                report.refused.push(refuse(e, err.to_string()))
+            }
+            Err(err) if cfg!(not(unix)) => report.failed.push(failure(e, err)),
+            Err(err) => report.refused.push(refuse(e, err.to_string())),
         }
     }
     // Folder times last (writing files into them changed them), deepest first.
     for (e, rel) in dirs.iter().rev() {
-        let dir = out.join(rel);
+        let at = dir.root().join(rel);
         if let Some(t) = e.meta.as_ref().and_then(|m| unix_time(m.last_modified)) {
-            if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
-                if let Ok(f) = std::fs::File::open(&dir) {
+            if std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_dir()) {
+                if let Ok(f) = std::fs::File::open(&at) {
                     let _ = f.set_modified(t);
                 }
             }
         }
     }
+    if !report.failed.iter().any(|f| f.in_output) {
+        dir.finish()?;
+    }
     Ok(report)
-}
-
-#[cfg(unix)]
-fn make_symlink(target: &str, dest: &Path) -> std::io::Result<()> {
-    std::os::unix::fs::symlink(target, dest)
-}
-#[cfg(not(unix))]
-fn make_symlink(_target: &str, _dest: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::new(
-        std::io::ErrorKind::Unsupported,
-        "symlinks are only recreated on Unix",
-    ))
 }
 
 /// Writes a copy of `backup` into `out` whose keybag is re-wrapped for `new_password` (fresh
 /// SALT and DPSL, same iteration counts). Everything else is copied byte for byte: nothing
-/// else depends on the password. Err(WrongPassword) when `old_password` is wrong.
+/// else depends on the password. Err(WrongPassword) when `old_password` is wrong. The source
+/// must open with the old password (its file list decrypts and reads) before anything is
+/// written; Manifest.plist, which makes the copy a backup, is written last.
 pub fn rekey_backup(
     backup: &Backup,
     old_password: &[u8],
@@ -631,11 +765,19 @@ pub fn rekey_backup(
     use rand::RngCore;
     let kb = backup.keybag()?;
     let old_k = crate::kdf::derive_fast(old_password, &kb.kdf_params());
-    let check = kb
-        .check_key()
-        .ok_or(crate::error::KeybagError::NoPasswordWrappedKey)?;
-    if crate::aeskw::unwrap(&old_k, &check.wpky).is_none() {
-        return Err(BackupError::WrongPassword);
+    let old_keys = UnlockedKeys::from_keybag(kb, &old_k)?;
+    // A copy of a backup whose file list is missing or damaged would be no backup at all.
+    if backup.root.join("Manifest.db").exists() || backup.manifest_key.is_some() {
+        backup.open_manifest(Some(&old_keys))?;
+    } else {
+        let mbdb = backup.root.join("Manifest.mbdb");
+        let head = std::fs::read(&mbdb).map_err(|e| BackupError::io(&mbdb, e))?;
+        if !head.starts_with(b"mbdb") {
+            return Err(BackupError::malformed(
+                &mbdb,
+                "not a Manifest.mbdb file list",
+            ));
+        }
     }
     let mut new_kb = kb.clone();
     let mut salt = vec![0u8; kb.salt.len().max(20)];
@@ -669,15 +811,15 @@ pub fn rekey_backup(
         .ok_or_else(|| BackupError::malformed(&manifest_path, "missing"))?;
     m.insert("BackupKeyBag".into(), Value::Data(new_kb.to_bytes()));
 
-    prepare_out(backup, out, opts.force)?;
-    // Every file but Manifest.plist, byte for byte.
+    let dir = OutDir::prepare(out, &[&backup.root], opts.force)?;
+    // Every file but Manifest.plist, byte for byte; links in the source are not followed.
     let mut list = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
-        let dir = backup.root.join(&rel);
-        let rd = std::fs::read_dir(&dir).map_err(|e| BackupError::io(&dir, e))?;
+        let at = backup.root.join(&rel);
+        let rd = std::fs::read_dir(&at).map_err(|e| BackupError::io(&at, e))?;
         for ent in rd {
-            let ent = ent.map_err(|e| BackupError::io(&dir, e))?;
+            let ent = ent.map_err(|e| BackupError::io(&at, e))?;
             let ft = ent
                 .file_type()
                 .map_err(|e| BackupError::io(ent.path(), e))?;
@@ -686,7 +828,8 @@ pub fn rekey_backup(
                 stack.push(r);
             } else if ft.is_file() && r != Path::new("Manifest.plist") {
                 let name = ent.file_name();
-                if name.to_string_lossy().ends_with(PARTIAL) {
+                let name = name.to_string_lossy();
+                if name.ends_with(PARTIAL) || name == crate::outdir::UNFINISHED {
                     continue;
                 }
                 let len = ent.metadata().map_or(0, |m| m.len());
@@ -695,42 +838,30 @@ pub fn rekey_backup(
         }
     }
     list.sort_by_key(|f| std::cmp::Reverse(f.1));
-    let shared = Shared {
-        done: AtomicU64::new(0),
-        files_done: AtomicU64::new(0),
-        total: list.iter().map(|f| f.1).sum(),
-        files_total: list.len() as u64,
-        progress,
-    };
+    let shared = Shared::new(list.iter().map(|f| f.1).sum(), list.len() as u64, progress);
     let first_err = Mutex::new(None);
     run_pool(&list, opts.threads(), &|(rel, len)| {
-        let src = backup.root.join(rel);
-        let dest = out.join(rel);
-        let r = (|| {
-            if let Some(p) = dest.parent() {
-                std::fs::create_dir_all(p).map_err(|e| BackupError::io(p, e))?;
-            }
-            let tmp = partial_name(&dest);
-            std::fs::copy(&src, &tmp).map_err(|e| BackupError::io(&src, e))?;
-            std::fs::rename(&tmp, &dest).map_err(|e| BackupError::io(&dest, e))
-        })();
+        if lock(&first_err).is_some() {
+            return;
+        }
+        let r = copy_plain(&backup.root.join(rel), &dir, rel, opts);
         shared.advance(*len, 1);
         if let Err(e) = r {
-            first_err
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get_or_insert(e);
+            lock(&first_err).get_or_insert(e);
         }
     });
     if let Some(e) = first_err.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }
-    let dest = out.join("Manifest.plist");
-    let tmp = partial_name(&dest);
-    crate::builder::write_plist(&tmp, &Value::Dictionary(m), true)?;
-    std::fs::rename(&tmp, &dest).map_err(|e| BackupError::io(&dest, e))?;
+    let mut pf = dir.create(Path::new("Manifest.plist"))?;
+    Value::Dictionary(m)
+        .to_writer_binary(&mut pf)
+        .map_err(|e| BackupError::malformed(pf.dest(), e.to_string()))?;
+    pf.commit(None)?;
+    let out_dir = dir.root().to_path_buf();
+    dir.finish()?;
     Ok(RekeyReport {
-        out_dir: out.to_path_buf(),
+        out_dir,
         files: list.len() as u64 + 1,
         bytes: shared.total,
         class_keys: rewrapped,

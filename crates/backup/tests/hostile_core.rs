@@ -54,6 +54,19 @@ fn truncated_manifest_names_the_file() {
     let Some(m) = real_manifest() else { return };
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("Manifest.plist"), &m[..m.len() / 2]).unwrap();
-    let err = Backup::open(d.path()).unwrap_err().to_string();
+    // The folder opens, but whether it is encrypted cannot be told: never "not encrypted".
+    let b = Backup::open(d.path()).unwrap();
+    let why = b.encryption_unknown.clone().expect("encryption is unknown");
+    assert!(why.contains("Manifest.plist"), "{why}");
+    let err = b.keybag().unwrap_err();
+    assert!(
+        matches!(err, sesame_backup::BackupError::EncryptionUnknown { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("cannot tell"), "{err}");
+    // The file alone is refused with its name.
+    let err = Backup::open(&d.path().join("Manifest.plist"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("Manifest.plist"), "{err}");
 }

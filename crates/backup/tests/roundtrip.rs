@@ -143,6 +143,7 @@ fn scheme_round_trip(sha256: Option<u32>) {
         &WriteOptions {
             force: false,
             threads: 2,
+            ..Default::default()
         },
         &|p| {
             assert!(p.bytes_done <= p.bytes_total);
@@ -190,6 +191,7 @@ fn scheme_round_trip(sha256: Option<u32>) {
         &WriteOptions {
             force: true,
             threads: 1,
+            ..Default::default()
         },
         &|_| {},
     )
@@ -416,6 +418,7 @@ fn extract_refuses_traversal_and_writes_nothing_outside() {
             &WriteOptions {
                 force: true,
                 threads: 1,
+                ..Default::default()
             },
             &|_| {},
         )
@@ -465,6 +468,7 @@ fn a_symlink_planted_at_a_temporary_name_is_replaced_not_followed() {
     let opts = WriteOptions {
         force: true,
         threads: 1,
+        ..Default::default()
     };
     extract(&backup, None, &entries, &out, &opts, &|_| {}).unwrap();
     assert_eq!(std::fs::read(&victim).unwrap(), b"must stay");

@@ -1,7 +1,31 @@
 //! `sesame`: the command line. Thin: parses arguments, calls the libraries, prints.
 //! Exit codes: 0 success, 1 password not found / wrong, 2 bad input or error.
 
+/// `println!` that ends the process quietly when standard output is closed early
+/// (`| head`, `| grep -q`) instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let mut o = std::io::stdout().lock();
+        if let Err(e) = writeln!(o, $($t)*) {
+            $crate::output::stdout_failed(e)
+        }
+    }};
+}
+
+/// `print!` with the same care as `outln!`.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let mut o = std::io::stdout().lock();
+        if let Err(e) = write!(o, $($t)*).and_then(|_| o.flush()) {
+            $crate::output::stdout_failed(e)
+        }
+    }};
+}
+
 mod cmd;
+mod explain;
 mod output;
 mod password;
 mod rate;
@@ -89,6 +113,11 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(err) => {
+            if let Some(e) = err.chain().find_map(|c| c.downcast_ref::<std::io::Error>()) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    output::stdout_failed(std::io::ErrorKind::BrokenPipe.into());
+                }
+            }
             eprintln!("sesame: error: {}", output::error_chain(&err));
             std::process::exit(2);
         }

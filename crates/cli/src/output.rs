@@ -1,5 +1,15 @@
 //! Shared printing helpers: error chains, sizes, JSON.
 
+/// Standard output failed. Closed early by the reader (`| head`): stop quietly, the reader
+/// has what it wanted. Any other failure (a full disk behind `>`): say so, exit 2.
+pub fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("sesame: error: cannot write to standard output: {e}");
+    std::process::exit(2);
+}
+
 /// One line: the error and its causes, joined with ": ".
 pub fn error_chain(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -59,4 +69,31 @@ pub fn group(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// A path as it must be typed in a shell: quoted when it holds spaces or other characters
+/// the shell would take apart (the default macOS backup folder has a space).
+pub fn quote(p: impl AsRef<std::ffi::OsStr>) -> String {
+    let s = p.as_ref().to_string_lossy();
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quoting() {
+        assert_eq!(super::quote("/a/b"), "/a/b");
+        assert_eq!(
+            super::quote("/Users/x/Library/Application Support/MobileSync/Backup/00"),
+            "'/Users/x/Library/Application Support/MobileSync/Backup/00'"
+        );
+        assert_eq!(super::quote("it's"), "'it'\\''s'");
+    }
 }

@@ -1,4 +1,5 @@
-//! Where a password comes from: --password-file, SESAME_PASSWORD, the potfile, a prompt, --password.
+//! Where a password comes from, in this order: --password-file FILE or --password PW (a flag
+//! beats the environment), then SESAME_PASSWORD, then the potfile, then a prompt.
 
 use anyhow::{bail, Context};
 use std::io::IsTerminal;
@@ -9,7 +10,7 @@ use zeroize::Zeroizing;
 #[derive(clap::Args, Default, Clone)]
 pub struct PasswordArgs {
     /// Read the password from the first line of FILE
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "password")]
     pub password_file: Option<PathBuf>,
     /// The password itself (other users of this computer can see it: prefer --password-file)
     #[arg(long, value_name = "PW")]
@@ -49,17 +50,25 @@ pub fn first_line(bytes: &[u8]) -> Vec<u8> {
 }
 
 impl PasswordArgs {
-    /// The password given explicitly (file, environment, flag), if any; does not prompt.
+    /// The password given explicitly, if any; does not prompt. A flag (--password-file,
+    /// --password) beats SESAME_PASSWORD: what is typed on this command line is what was meant.
     pub fn given(&self) -> anyhow::Result<Option<Zeroizing<Vec<u8>>>> {
         if let Some(f) = &self.password_file {
             let bytes = Zeroizing::new(
                 std::fs::read(f)
                     .with_context(|| format!("cannot read the password file {}", f.display()))?,
             );
-            return Ok(Some(Zeroizing::new(first_line(&bytes))));
-        }
-        if let Some(v) = std::env::var_os("SESAME_PASSWORD") {
-            return Ok(Some(Zeroizing::new(v.into_encoded_bytes())));
+            let line = Zeroizing::new(first_line(&bytes));
+            if line.is_empty() {
+                if bytes.is_empty() {
+                    bail!(
+                        "the password file {} is empty: put the password on its first line",
+                        f.display()
+                    );
+                }
+                bail!("the first line of the password file {} is empty: put the password on its first line", f.display());
+            }
+            return Ok(Some(line));
         }
         if let Some(p) = &self.password {
             eprintln!(
@@ -67,6 +76,9 @@ impl PasswordArgs {
                  of this computer; prefer --password-file or SESAME_PASSWORD"
             );
             return Ok(Some(Zeroizing::new(p.as_bytes().to_vec())));
+        }
+        if let Some(v) = std::env::var_os("SESAME_PASSWORD") {
+            return Ok(Some(Zeroizing::new(v.into_encoded_bytes())));
         }
         Ok(None)
     }

@@ -23,11 +23,21 @@ pub fn resolve(target: &str) -> anyhow::Result<Vec<Target>> {
         }]);
     }
     let path = Path::new(target);
-    if !path.exists() {
-        bail!("{target}: no such file or folder (expected a backup folder, a Manifest.plist, or a $itunes_backup$ hash line)");
+    match std::fs::metadata(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bail!("{target}: no such file or folder (expected a backup folder, a Manifest.plist, or a $itunes_backup$ hash line)")
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            bail!(crate::explain::permission_denied(path))
+        }
+        Err(e) => bail!("{target}: {e}"),
     }
     if path.is_dir() || path.file_name().is_some_and(|n| n == "Manifest.plist") {
-        let backup = Backup::open(path)?;
+        let backup = Backup::open(path).map_err(|e| crate::explain::backup_error(e, path))?;
+        backup
+            .require_known_encryption()
+            .map_err(|e| crate::explain::backup_error(e, path))?;
         if !backup.encrypted {
             bail!("{target}: this backup is not encrypted, so it has no password to check or find");
         }
@@ -38,11 +48,11 @@ pub fn resolve(target: &str) -> anyhow::Result<Vec<Target>> {
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {target}"))?;
     if bytes.starts_with(b"bplist") || bytes.starts_with(b"<?xml") {
-        let backup = Backup::open(path)?;
-        return Ok(vec![Target {
-            label: path.display().to_string(),
-            line: backup.hash_line()?,
-        }]);
+        // Another plist (Info.plist, Status.plist) is not a backup: name the folder to give.
+        let e = Backup::open(path)
+            .err()
+            .unwrap_or(sesame_backup::BackupError::NotABackup { path: path.into() });
+        return Err(crate::explain::backup_error(e, path));
     }
     let text = String::from_utf8_lossy(&bytes);
     let mut out = Vec::new();

@@ -44,6 +44,8 @@ pub enum ExportError {
     Backup(#[from] sesame_backup::BackupError),
     #[error("{what}: {reason}")]
     Data { what: String, reason: String },
+    #[error("interrupted")]
+    Cancelled,
     #[error("unknown data kind {0:?} (known: messages, contacts, calls, safari, calendar, photos, notes, whatsapp)")]
     UnknownKind(String),
 }
@@ -183,6 +185,9 @@ pub struct Options {
     /// None: all kinds.
     pub only: Option<Vec<Kind>>,
     pub force: bool,
+    /// Set from another thread to stop: the file in flight is removed and the output folder
+    /// stays marked unfinished; the export returns `ExportError::Cancelled`.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Parses `messages,contacts,...`.
@@ -199,7 +204,8 @@ pub fn parse_kinds(list: &str) -> Result<Vec<Kind>> {
 
 /// Exports the data of `source` into `out`.
 pub fn export(source: &dyn Source, out_dir: &Path, opts: &Options) -> Result<Report> {
-    let out = Output::create(out_dir, opts.force)?;
+    let mut out = Output::create(out_dir, source.origin(), opts.force)?;
+    out.cancel = opts.cancel.clone();
     let kinds: Vec<Kind> = match &opts.only {
         Some(k) => Kind::ALL
             .iter()
@@ -209,7 +215,15 @@ pub fn export(source: &dyn Source, out_dir: &Path, opts: &Options) -> Result<Rep
         None => Kind::ALL.to_vec(),
     };
     let mut report = Report::default();
+    let cancelled = || {
+        opts.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    };
     for kind in kinds {
+        if cancelled() {
+            return Err(ExportError::Cancelled);
+        }
         let mut section = Section::new(kind);
         let r = match kind {
             Kind::Messages => messages::export(source, &out, &mut section),
@@ -224,21 +238,30 @@ pub fn export(source: &dyn Source, out_dir: &Path, opts: &Options) -> Result<Rep
         if let Err(e) = r {
             // One damaged database does not stop the others; output-folder problems do.
             match e {
-                ExportError::Io { .. } | ExportError::UnsafePath { .. } => {
+                ExportError::Io { .. }
+                | ExportError::UnsafePath { .. }
+                | ExportError::Backup(sesame_backup::BackupError::LinkInOutput { .. }) => {
                     out.cleanup();
-                    return Err(e);
+                    return Err(if cancelled() {
+                        ExportError::Cancelled
+                    } else {
+                        e
+                    });
                 }
                 other => section.note(format!("stopped: {other}")),
             }
         }
         report.sections.push(section);
     }
+    if cancelled() {
+        return Err(ExportError::Cancelled);
+    }
     html::write_index(&out, source, &report)?;
     out.write_file(
         "report.json",
         &serde_json::to_vec_pretty(&report).unwrap_or_default(),
     )?;
-    out.cleanup();
+    out.finish()?;
     Ok(report)
 }
 

@@ -246,7 +246,13 @@ pub fn read(
                             copied += 1;
                             files.push(rel);
                         }
-                        Err(e) => section.note(format!("attachment {base} of message {id}: {e}")),
+                        Err(e) => {
+                            // A full disk stops the export; a damaged attachment is a note.
+                            if let Some(fail) = w.output_failure() {
+                                return Err(fail);
+                            }
+                            section.note(format!("attachment {base} of message {id}: {e}"))
+                        }
                     }
                 }
                 None => files.push(format!("(not in backup: {base})")),

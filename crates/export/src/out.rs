@@ -3,53 +3,95 @@
 //! climb out with `..`, absolute paths, NUL, or a symbolic link planted in the folder.
 
 use crate::{ExportError, Result};
+use sesame_backup::outdir::{OutDir, PartialFile};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Where the export's temporary files live (removed at the end).
 const TMP_DIR: &str = ".sesame-export-tmp";
 
+/// An output-folder error from the backup library, as the export's own kind: an I/O
+/// error there is the output's, which stops the export (unlike a damaged source file).
+fn out_err(e: sesame_backup::BackupError) -> ExportError {
+    match e {
+        sesame_backup::BackupError::Io { path, source } => ExportError::Io { path, source },
+        other => other.into(),
+    }
+}
+
+/// The export's output folder: the backup library's `OutDir` (one set of rules for every
+/// writer) with the export's own naming helpers.
 pub struct Output {
+    dir: Option<OutDir>,
     root: PathBuf,
     tmp: PathBuf,
+    /// When set, every write fails (so a file in flight stops and is removed).
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// A file being written; `commit` renames it into place.
 pub struct Pending {
-    file: std::io::BufWriter<tempfile::NamedTempFile>,
+    file: std::io::BufWriter<PartialFile>,
     dest: PathBuf,
+    /// The first error writing this file (a full disk): the output's fault, not the source's.
+    write_error: Option<std::io::ErrorKind>,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Write for Pending {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.file.write(buf)
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            self.write_error = Some(std::io::ErrorKind::Interrupted);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "cancelled",
+            ));
+        }
+        self.file.write(buf).inspect_err(|e| {
+            self.write_error.get_or_insert(e.kind());
+        })
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
+        self.file.flush().inspect_err(|e| {
+            self.write_error.get_or_insert(e.kind());
+        })
     }
 }
 
 impl Pending {
+    /// The error that stops the export when writing this file failed (rather than reading
+    /// its source); None when the output side is fine.
+    pub fn output_failure(&self) -> Option<ExportError> {
+        self.write_error.map(|k| {
+            ExportError::io(
+                &self.dest,
+                std::io::Error::new(k, "could not be written".to_string()),
+            )
+        })
+    }
+
     /// Finishes the file: flushes, sets its modification time (seconds since 1970), renames.
     pub fn commit(self, mtime: Option<i64>) -> Result<()> {
         let dest = self.dest;
-        let tmp = self
+        let file = self
             .file
             .into_inner()
             .map_err(|e| ExportError::io(&dest, e.into_error()))?;
-        if let Some(t) = mtime {
-            let st = if t >= 0 {
-                std::time::UNIX_EPOCH + std::time::Duration::from_secs(t as u64)
+        let st = mtime.and_then(|t| {
+            let d = std::time::Duration::from_secs(t.unsigned_abs());
+            if t >= 0 {
+                std::time::UNIX_EPOCH.checked_add(d)
             } else {
-                std::time::UNIX_EPOCH
-                    .checked_sub(std::time::Duration::from_secs(t.unsigned_abs()))
-                    .unwrap_or(std::time::UNIX_EPOCH)
-            };
-            // A time the file system cannot store is not worth failing the export for.
-            let _ = tmp.as_file().set_modified(st);
-        }
-        tmp.persist(&dest)
-            .map_err(|e| ExportError::io(&dest, e.error))?;
+                std::time::UNIX_EPOCH.checked_sub(d)
+            }
+        });
+        file.commit(st).map_err(out_err)?;
         Ok(())
     }
 }
@@ -85,38 +127,40 @@ pub fn safe_name(s: &str) -> String {
 }
 
 impl Output {
-    /// Opens (creating when needed) the output folder. Refuses a non-empty folder unless `force`.
-    pub fn create(dir: &Path, force: bool) -> Result<Output> {
-        match std::fs::symlink_metadata(dir) {
-            Ok(m) if m.file_type().is_symlink() || !m.is_dir() => {
-                return Err(ExportError::OutputNotADirectory { path: dir.into() })
-            }
-            Ok(_) => {
-                let mut entries = std::fs::read_dir(dir).map_err(|e| ExportError::io(dir, e))?;
-                if !force && entries.next().is_some() {
-                    return Err(ExportError::OutputNotEmpty { path: dir.into() });
-                }
-            }
-            Err(_) => std::fs::create_dir_all(dir).map_err(|e| ExportError::io(dir, e))?,
-        }
-        let root = dir.canonicalize().map_err(|e| ExportError::io(dir, e))?;
+    /// Opens (creating when needed) the output folder for an export of the backup at
+    /// `source` (None for data that is not a backup folder). Refuses a folder inside the
+    /// source, a non-empty one unless `force`, and links, as every writer does.
+    pub fn create(dir: &Path, source: Option<&Path>, force: bool) -> Result<Output> {
+        let sources: Vec<&Path> = source.into_iter().collect();
+        let out = OutDir::prepare(dir, &sources, force).map_err(out_err)?;
+        let root = out.root().to_path_buf();
         let tmp = root.join(TMP_DIR);
         if std::fs::symlink_metadata(&tmp).is_ok() {
             // Left over from an interrupted export (only reachable with --force).
             let _ = std::fs::remove_dir_all(&tmp).or_else(|_| std::fs::remove_file(&tmp));
         }
-        std::fs::create_dir(&tmp).map_err(|e| ExportError::io(&tmp, e))?;
-        Ok(Output { root, tmp })
+        out.ensure_dir(Path::new(TMP_DIR)).map_err(out_err)?;
+        Ok(Output {
+            dir: Some(out),
+            root,
+            tmp,
+            cancel: None,
+        })
+    }
+
+    fn dir(&self) -> &OutDir {
+        self.dir
+            .as_ref()
+            .expect("the output folder is open until finish")
     }
 
     pub fn root(&self) -> &Path {
         &self.root
     }
 
-    /// The absolute path of `rel` (components separated by '/'), creating its parent folders.
-    /// Every component must already be safe (see `safe_name`); existing parents must be real
-    /// folders, not links.
-    pub fn resolve(&self, rel: &str) -> Result<PathBuf> {
+    /// Checks `rel` (components separated by '/'): every component must already be safe
+    /// (see `safe_name`).
+    fn check(rel: &str) -> Result<&Path> {
         let unsafe_path = |reason: &str| ExportError::UnsafePath {
             path: rel.to_string(),
             reason: reason.to_string(),
@@ -124,9 +168,8 @@ impl Output {
         if rel.is_empty() || rel.contains('\0') || rel.contains('\\') {
             return Err(unsafe_path("empty, NUL or backslash"));
         }
-        let parts: Vec<&str> = rel.split('/').collect();
-        for p in &parts {
-            if p.is_empty() || *p == "." || *p == ".." || *p == TMP_DIR {
+        for p in rel.split('/') {
+            if p.is_empty() || p == "." || p == ".." || p == TMP_DIR {
                 return Err(unsafe_path("empty, `.`, `..` or reserved component"));
             }
             if !matches!(Path::new(p).components().next(), Some(Component::Normal(_)))
@@ -135,24 +178,28 @@ impl Output {
                 return Err(unsafe_path("not a plain name"));
             }
         }
-        let mut dir = self.root.clone();
-        for p in &parts[..parts.len() - 1] {
-            dir.push(p);
-            match std::fs::symlink_metadata(&dir) {
-                Ok(m) if m.file_type().is_symlink() || !m.is_dir() => {
-                    return Err(unsafe_path("a parent is a link or a file"))
-                }
-                Ok(_) => {}
-                Err(_) => std::fs::create_dir(&dir).map_err(|e| ExportError::io(&dir, e))?,
-            }
+        Ok(Path::new(rel))
+    }
+
+    /// The absolute path of `rel`, creating its parent folders (real folders, never links).
+    pub fn resolve(&self, rel: &str) -> Result<PathBuf> {
+        let p = Self::check(rel)?;
+        let parent = p.parent().unwrap_or(Path::new(""));
+        let dir = self.dir().ensure_dir(parent).map_err(|e| match e {
+            sesame_backup::BackupError::LinkInOutput { .. } => ExportError::UnsafePath {
+                path: rel.to_string(),
+                reason: "a parent is a link".into(),
+            },
+            other => out_err(other),
+        })?;
+        let dest = dir.join(p.file_name().unwrap_or_default());
+        if std::fs::symlink_metadata(&dest).is_ok_and(|m| m.file_type().is_symlink() || m.is_dir())
+        {
+            return Err(ExportError::UnsafePath {
+                path: rel.to_string(),
+                reason: "the destination is a link or a folder".into(),
+            });
         }
-        let dest = dir.join(parts[parts.len() - 1]);
-        if let Ok(m) = std::fs::symlink_metadata(&dest) {
-            if m.file_type().is_symlink() || m.is_dir() {
-                return Err(unsafe_path("the destination is a link or a folder"));
-            }
-        }
-        debug_assert!(dest.starts_with(&self.root));
         Ok(dest)
     }
 
@@ -181,11 +228,12 @@ impl Output {
     /// A new file at `rel`, written under a temporary name until `commit`.
     pub fn writer(&self, rel: &str) -> Result<Pending> {
         let dest = self.resolve(rel)?;
-        let file = tempfile::NamedTempFile::new_in(&self.tmp)
-            .map_err(|e| ExportError::io(&self.tmp, e))?;
+        let file = self.dir().create(Path::new(rel)).map_err(out_err)?;
         Ok(Pending {
             file: std::io::BufWriter::new(file),
             dest,
+            write_error: None,
+            cancel: self.cancel.clone(),
         })
     }
 
@@ -204,6 +252,16 @@ impl Output {
     /// Removes the temporary folder.
     pub fn cleanup(&self) {
         let _ = std::fs::remove_dir_all(&self.tmp);
+    }
+
+    /// Marks the export complete (every file in): only then does the output folder stop
+    /// saying that a run did not finish.
+    pub fn finish(mut self) -> Result<()> {
+        self.cleanup();
+        if let Some(d) = self.dir.take() {
+            d.finish().map_err(out_err)?;
+        }
+        Ok(())
     }
 }
 
@@ -231,7 +289,7 @@ mod tests {
     #[test]
     fn resolve_refuses_escapes() {
         let d = tempfile::tempdir().unwrap();
-        let out = Output::create(&d.path().join("o"), false).unwrap();
+        let out = Output::create(&d.path().join("o"), None, false).unwrap();
         for bad in [
             "../x",
             "/etc/passwd",
@@ -260,13 +318,12 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("x"), b"1").unwrap();
         assert!(matches!(
-            Output::create(d.path(), false),
-            Err(ExportError::OutputNotEmpty { .. })
+            Output::create(d.path(), None, false),
+            Err(ExportError::Backup(
+                sesame_backup::BackupError::OutputNotEmpty { .. }
+            ))
         ));
-        assert!(Output::create(d.path(), true).is_ok());
-        assert!(matches!(
-            Output::create(&d.path().join("x"), true),
-            Err(ExportError::OutputNotADirectory { .. })
-        ));
+        assert!(Output::create(d.path(), None, true).is_ok());
+        assert!(Output::create(&d.path().join("x"), None, true).is_err());
     }
 }

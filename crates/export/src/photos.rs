@@ -47,6 +47,10 @@ pub fn export(source: &dyn Source, out: &Output, section: &mut Section) -> Resul
                 ));
             }
             Err(e) => {
+                // A full disk stops the export; a damaged photo is a note.
+                if let Some(fail) = w.output_failure() {
+                    return Err(fail);
+                }
                 failed += 1;
                 if failed <= 20 {
                     section.note(format!("{}: {e}", f.path));

@@ -35,6 +35,10 @@ pub trait Source {
     fn description(&self) -> Vec<(String, String)> {
         Vec::new()
     }
+    /// The backup folder this data comes from, which no output may be inside.
+    fn origin(&self) -> Option<&std::path::Path> {
+        None
+    }
 }
 
 /// A backup folder, opened and (when encrypted) unlocked.
@@ -78,6 +82,10 @@ fn info_of(e: &sesame_backup::manifest::ManifestEntry) -> FileInfo {
 }
 
 impl Source for BackupSource<'_> {
+    fn origin(&self) -> Option<&std::path::Path> {
+        Some(&self.backup.root)
+    }
+
     fn find(&self, domain: &str, path: &str) -> Option<FileInfo> {
         self.manifest
             .find(domain, path)

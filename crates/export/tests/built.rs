@@ -211,6 +211,7 @@ fn unencrypted_built_backup_exports() {
             Kind::Safari,
         ]),
         force: false,
+        ..Default::default()
     };
     export_backup(&backup, None, &out, &opts).unwrap();
     check(&out);

@@ -105,6 +105,7 @@ fn only_and_force() {
     let opts = Options {
         only: Some(vec![Kind::Calendar]),
         force: false,
+        ..Default::default()
     };
     let report = export_backup(&backup, None, d.path(), &opts).unwrap();
     assert_eq!(report.sections.len(), 1);
@@ -116,6 +117,7 @@ fn only_and_force() {
     let opts = Options {
         only: Some(vec![Kind::Calendar]),
         force: true,
+        ..Default::default()
     };
     export_backup(&backup, None, d.path(), &opts).unwrap();
 }

@@ -75,13 +75,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             } else {
                 ""
             };
-            println!(
+            outln!(
                 "GPU {} ({}{emulated}), batches of {}:",
                 g.name(),
                 g.backend(),
                 group(a.batch as u64)
             );
-            println!(
+            outln!(
                 "  iOS 10.2+: {} guesses/s (DPIC scaled from {} timed iterations); before iOS 10.2: {} guesses/s",
                 fmt(a.rate),
                 group(u64::from(a.sha256_iterations_timed)),
@@ -91,7 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     };
     if args.device == Device::Gpu {
         if args.json {
-            println!(
+            outln!(
                 "{}",
                 json!({"kernel": null, "threads": 0, "scheme_10_2": null, "scheme_9": null, "gpus": gpu_json})
             );
@@ -153,10 +153,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             })).collect::<Vec<_>>(),
             "gpus": gpu_json,
         });
-        println!("{v}");
+        outln!("{v}");
     } else {
-        println!("CPU: {cpu}");
-        println!(
+        outln!("CPU: {cpu}");
+        outln!(
             "Kernels checked against the reference PBKDF2: {}{}",
             good.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
             if broken.is_empty() {
@@ -172,23 +172,23 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 )
             }
         );
-        println!("Kernel used: {}, {threads} threads", best.name());
+        outln!("Kernel used: {}, {threads} threads", best.name());
         for (k, a, b, _) in &rows {
             if rows.len() > 1 {
-                println!("[{}]", k.name());
+                outln!("[{}]", k.name());
             }
-            println!(
+            outln!(
                 "  iOS 10.2+ (10,000,000 x SHA-256 + 10,000 x SHA-1): {} guesses/s per core, {} guesses/s whole machine",
                 fmt(a.per_core),
                 fmt(a.total)
             );
-            println!(
+            outln!(
                 "  before iOS 10.2 (10,000 x SHA-1):                  {} guesses/s per core, {} guesses/s whole machine",
                 fmt(b.per_core),
                 fmt(b.total)
             );
         }
-        println!(
+        outln!(
             "The iOS 10.2+ figure times {} PBKDF2-SHA256 iterations and scales to 10,000,000 (the loop is the whole cost); the SHA-1 stage is timed in full.",
             group(u64::from(m10.sha256_iterations_timed))
         );

@@ -50,7 +50,7 @@ fn new_password(args: &Args) -> anyhow::Result<Zeroizing<Vec<u8>>> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let backup = super::decrypt::open(&args.backup)?;
+    let backup = super::decrypt::open_known(&args.backup)?;
     if !backup.encrypted {
         bail!(
             "{} is not encrypted, so it has no password to change",
@@ -69,7 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         eprintln!(
             "sesame: the password is wrong for {} (hint: `sesame recover {}` finds a forgotten one)",
             args.backup.display(),
-            args.backup.display()
+            crate::output::quote(&args.backup)
         );
         return Ok(1);
     }
@@ -78,6 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let opts = WriteOptions {
         force: args.force,
         threads: 0,
+        cancel: super::decrypt::cancel_on_ctrl_c(),
     };
     let rep = match rekey_backup(
         &backup,
@@ -95,19 +96,30 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             );
             return Ok(1);
         }
+        Err(BackupError::Cancelled) => {
+            bar.finish_and_clear();
+            return Ok(super::decrypt::interrupted(&args.out));
+        }
+        Err(
+            e
+            @ (BackupError::Io { .. } | BackupError::Plist { .. } | BackupError::Malformed { .. }),
+        ) if !e.to_string().contains(&args.out.display().to_string()) => {
+            return Err(crate::explain::backup_error(e, &args.backup))
+                .with_context(|| format!("the backup {} cannot be copied", args.backup.display()))
+        }
         Err(e) => {
             return Err(super::decrypt::explain(e, &args.out))
                 .with_context(|| format!("re-keying {}", args.backup.display()))
         }
     };
     bar.finish_and_clear();
-    println!(
+    outln!(
         "Wrote a copy of the backup to {} that opens with the new password ({} class keys re-wrapped, {} files copied).",
         args.out.display(),
         rep.class_keys,
         crate::output::group(rep.files)
     );
-    println!(
+    outln!(
         "The original is unchanged. The device still uses its own backup password for future \
          backups: change that on the device (Finder or iTunes: \"Change Password...\")."
     );

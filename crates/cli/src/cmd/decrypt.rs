@@ -26,15 +26,34 @@ pub struct Args {
     pub password: PasswordArgs,
 }
 
-/// Opens a backup folder with a one-line error naming it.
+/// Opens a backup folder with a one-line error in plain words.
 pub(crate) fn open(path: &Path) -> anyhow::Result<Backup> {
-    Backup::open(path).with_context(|| {
-        format!(
-            "cannot open the backup {} (hint: give the backup folder, the one named after the \
-             device's UDID; `sesame list` shows them)",
-            path.display()
-        )
-    })
+    Backup::open(path).map_err(|e| crate::explain::backup_error(e, path))
+}
+
+/// Opens a backup whose encryption must be known (a missing or damaged Manifest.plist is
+/// "cannot tell", never "not encrypted").
+pub(crate) fn open_known(path: &Path) -> anyhow::Result<Backup> {
+    let backup = open(path)?;
+    backup
+        .require_known_encryption()
+        .map_err(|e| crate::explain::backup_error(e, path))?;
+    Ok(backup)
+}
+
+/// The flag Ctrl-C sets to stop a long write cleanly.
+pub(crate) fn cancel_on_ctrl_c() -> Option<sesame_backup::write::CancelFlag> {
+    sesame_crack::interrupt::flag().ok()
+}
+
+/// After a writer stopped at Ctrl-C: one line, exit code 2.
+pub(crate) fn interrupted(out: &Path) -> i32 {
+    eprintln!(
+        "sesame: interrupted: {} is not complete (the file being written was removed); run the \
+         same command again with --force to redo it",
+        out.display()
+    );
+    2
 }
 
 /// The class keys, when the backup is encrypted (asks for the password). Err(exit code 1)
@@ -54,7 +73,7 @@ pub(crate) fn unlock(
             eprintln!(
                 "sesame: the password is wrong for {} (hint: `sesame recover {}` finds a forgotten one)",
                 path.display(),
-                path.display()
+                crate::output::quote(path)
             );
             Ok(Err(1))
         }
@@ -122,12 +141,28 @@ pub(crate) fn explain(e: BackupError, out: &Path) -> anyhow::Error {
             "{}: the output folder is not empty (hint: choose a new folder, or add --force to write into it)",
             out.display()
         ),
-        other => anyhow::Error::new(other),
+        other => crate::explain::output_error(other),
     }
 }
 
+/// The last line when a copy is not complete: what failed, and that it is no backup.
+pub(crate) fn incomplete(out: &Path, failed: &[sesame_backup::write::FileFailure]) -> i32 {
+    let failed: Vec<_> = failed.iter().filter(|f| f.in_output).collect();
+    let first = failed
+        .first()
+        .map(|f| format!(" (first: {})", f.error))
+        .unwrap_or_default();
+    eprintln!(
+        "sesame: the copy in {} is NOT complete: {} file(s) could not be written{first}. It is not \
+         marked as a backup; fix that and run the same command again with --force",
+        out.display(),
+        failed.len()
+    );
+    2
+}
+
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let backup = open(&args.backup)?;
+    let backup = open_known(&args.backup)?;
     let keys = match unlock(&backup, &args.password, &args.backup)? {
         Ok(k) => k,
         Err(code) => return Ok(code),
@@ -142,14 +177,27 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let opts = WriteOptions {
         force: args.force,
         threads: args.threads.unwrap_or(0),
+        cancel: cancel_on_ctrl_c(),
     };
     let started = std::time::Instant::now();
-    let rep = decrypt_backup(&backup, keys.as_ref(), &args.out, &opts, &feed(&bar))
-        .map_err(|e| explain(e, &args.out))
-        .with_context(|| format!("decrypting {}", args.backup.display()))?;
+    let rep = match decrypt_backup(&backup, keys.as_ref(), &args.out, &opts, &feed(&bar)) {
+        Ok(r) => r,
+        Err(BackupError::Cancelled) => {
+            bar.finish_and_clear();
+            return Ok(interrupted(&args.out));
+        }
+        Err(e) => {
+            return Err(explain(e, &args.out))
+                .with_context(|| format!("decrypting {}", args.backup.display()))
+        }
+    };
     bar.finish_and_clear();
+    if !rep.complete {
+        report_problems(&rep.warnings, &rep.failed, "decrypted");
+        return Ok(incomplete(&args.out, &rep.failed));
+    }
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "Wrote a decrypted copy to {}: {} files ({}), {} folders, {} symlinks in {:.1} s.",
         args.out.display(),
         group(rep.files),
@@ -158,13 +206,16 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         group(rep.symlinks),
         secs
     );
-    println!("It reads as an unencrypted backup (Manifest.plist says IsEncrypted false).");
+    outln!("It reads as an unencrypted backup (Manifest.plist says IsEncrypted false).");
     if rep.keychain_stays_encrypted {
-        println!(
+        outln!(
             "Note: the keychain (KeychainDomain/keychain-backup.plist) stays encrypted with keys from \
-             this backup's keybag, which the copy no longer has: restoring the copy does not bring \
-             back saved passwords. Use `sesame keychain {}` to read them from the original.",
-            args.backup.display()
+             this backup's keybag, which the copy keeps aside (in {}) for Sesame only: restoring \
+             the copy does not bring back saved passwords. `sesame keychain {}` reads them (with the original password), \
+             as does `sesame keychain {}` on the original.",
+            sesame_backup::backup::ORIGINAL_KEYBAG,
+            crate::output::quote(&args.out),
+            crate::output::quote(&args.backup)
         );
     }
     Ok(report_problems(&rep.warnings, &rep.failed, "decrypted"))

@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 fn step(n: u32, title: &str) {
-    println!("\n== {n}. {title}");
+    outln!("\n== {n}. {title}");
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
@@ -92,7 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             ),
         ])
         .write(&backup_dir)?;
-    println!(
+    outln!(
         "Wrote {} in {:.1} s: a real-format backup of \"Anna's iPhone\", encrypted with a password \
          Anna no longer remembers, with iOS 10.2+ key derivation ({} PBKDF2-SHA256 iterations, then \
          10,000 PBKDF2-SHA1).",
@@ -116,13 +116,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     );
     let backup = Backup::open(&backup_dir)?;
     let line = backup.hash_line()?;
-    println!("{line}");
+    outln!("{line}");
 
     step(4, "sesame verify: a wrong guess, then the right one");
     for guess in ["biscuit", PASSWORD] {
         let t = Instant::now();
         let right = line.verify(guess.as_bytes());
-        println!(
+        outln!(
             "{guess:<12} {} ({:.1} s: every check costs the full key derivation)",
             if right { "right" } else { "wrong" },
             t.elapsed().as_secs_f64()
@@ -133,11 +133,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         5,
         "sesame recover --hints: Anna remembers her dog's name and the day they got him",
     );
-    print!("{HINTS}");
+    out!("{HINTS}");
     let hints = Hints::from_toml(HINTS, "demo hints")?;
     let plan = Arc::new(default_plan(Some(&hints)));
     for s in plan.sources() {
-        println!(
+        outln!(
             "  plan: {} ({} guesses)",
             s.name(),
             s.len().map_or("?".into(), group)
@@ -156,7 +156,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         (Outcome::Found, Some(f)) => f.password.clone(),
         _ => anyhow::bail!("the demo password was not found: this is a bug in Sesame"),
     };
-    println!(
+    outln!(
         "Found \"{}\" at guess #{} in {} ({} guesses/s on {} threads).",
         String::from_utf8_lossy(&password),
         group(found_at.unwrap_or(0) + 1),
@@ -173,9 +173,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let opts = WriteOptions {
         force: false,
         threads: 0,
+        cancel: None,
     };
     let rep = decrypt_backup(&backup, Some(&keys), &out_dir, &opts, &|_| {})?;
-    println!(
+    outln!(
         "{} files ({}) decrypted into {}",
         rep.files,
         human_bytes(rep.bytes),
@@ -184,11 +185,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let plain = Backup::open(&out_dir)?;
     let manifest = plain.open_manifest(None)?;
     for e in manifest.entries() {
-        println!("  {:<8} {}/{}", e.kind.name(), e.domain, e.relative_path);
+        outln!("  {:<8} {}/{}", e.kind.name(), e.domain, e.relative_path);
     }
     if let Some(note) = manifest.find("HomeDomain", "Library/Notes/shopping.txt") {
         let text = plain.read_file(note, None)?;
-        println!(
+        outln!(
             "HomeDomain/Library/Notes/shopping.txt reads: {}",
             String::from_utf8_lossy(&text).trim()
         );
@@ -206,7 +207,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             (ItemState::DeviceOnly, _) => "(only the device can decrypt this one)".into(),
             _ => "(unreadable)".into(),
         };
-        println!(
+        outln!(
             "  {:<18} {:<18} {:<18} {}",
             item.kind().label(),
             what,
@@ -214,14 +215,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             secret
         );
     }
-    println!("(`sesame keychain` masks secrets unless --show-secrets; the demo shows them.)");
+    outln!("(`sesame keychain` masks secrets unless --show-secrets; the demo shows them.)");
 
-    println!(
+    outln!(
         "\nThat is the whole path: find the backup, learn what it costs, recover, decrypt, read."
     );
     match &args.keep {
-        Some(d) => println!("The example is kept in {}.", d.display()),
-        None => println!("The example folder is removed now (use --keep DIR to keep it)."),
+        Some(d) => outln!("The example is kept in {}.", d.display()),
+        None => outln!("The example folder is removed now (use --keep DIR to keep it)."),
     }
     Ok(0)
 }

@@ -34,20 +34,34 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let opts = sesame_export::Options {
         only,
         force: args.force,
+        cancel: super::decrypt::cancel_on_ctrl_c(),
     };
-    let report = sesame_export::export_backup(&backup, keys.as_ref(), &args.out, &opts)
-        .with_context(|| format!("cannot export {}", args.backup.display()))?;
+    let report = match sesame_export::export_backup(&backup, keys.as_ref(), &args.out, &opts) {
+        Ok(r) => r,
+        Err(sesame_export::ExportError::Cancelled) => {
+            return Ok(super::decrypt::interrupted(&args.out))
+        }
+        Err(sesame_export::ExportError::Io { path, source }) => {
+            return Err(crate::explain::output_error(
+                sesame_backup::BackupError::Io { path, source },
+            ))
+            .with_context(|| format!("the export into {} is NOT complete", args.out.display()))
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot export {}", args.backup.display()))
+        }
+    };
     for s in &report.sections {
         if s.found {
-            println!("{:<36} {} item(s)", s.title, s.items);
+            outln!("{:<36} {} item(s)", s.title, s.items);
         } else {
-            println!("{:<36} not in this backup", s.title);
+            outln!("{:<36} not in this backup", s.title);
         }
         for n in &s.notes {
-            println!("    note: {n}");
+            outln!("    note: {n}");
         }
     }
-    println!(
+    outln!(
         "Open {} to browse the export.",
         args.out.join("index.html").display()
     );

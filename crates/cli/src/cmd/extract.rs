@@ -50,7 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 .as_deref()
                 .map(|p| format!(" --path {p}"))
                 .unwrap_or_default(),
-            args.backup.display()
+            crate::output::quote(&args.backup)
         );
         return Ok(2);
     }
@@ -58,19 +58,28 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let opts = WriteOptions {
         force: args.force,
         threads: args.threads.unwrap_or(0),
+        cancel: super::decrypt::cancel_on_ctrl_c(),
     };
-    let rep = extract(
+    let rep = match extract(
         &backup,
         keys.as_ref(),
         &entries,
         &args.out,
         &opts,
         &super::decrypt::feed(&bar),
-    )
-    .map_err(|e| super::decrypt::explain(e, &args.out))
-    .with_context(|| format!("extracting from {}", args.backup.display()))?;
+    ) {
+        Ok(r) => r,
+        Err(sesame_backup::BackupError::Cancelled) => {
+            bar.finish_and_clear();
+            return Ok(super::decrypt::interrupted(&args.out));
+        }
+        Err(e) => {
+            return Err(super::decrypt::explain(e, &args.out))
+                .with_context(|| format!("extracting from {}", args.backup.display()))
+        }
+    };
     bar.finish_and_clear();
-    println!(
+    outln!(
         "Extracted {} files ({}), {} folders, {} symlinks to {}",
         group(rep.files),
         human_bytes(rep.bytes),

@@ -71,7 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let entries = manifest.filter(args.domain.as_deref(), args.path.as_deref());
     if args.json {
         let rows: Vec<Row> = entries.iter().map(|e| row(e)).collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(0);
     }
     use std::io::Write;

@@ -9,7 +9,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let backup = sesame_backup::Backup::open(&args.backup)?;
+    let backup = super::decrypt::open_known(&args.backup)?;
     if !backup.encrypted {
         anyhow::bail!(
             "{}: this backup is not encrypted, so it has no password hash",
@@ -17,7 +17,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         );
     }
     let line = backup.hash_line()?;
-    println!("{line}");
+    outln!("{line}");
     eprintln!(
         "sesame: hashcat -m {} reads this line; so does John the Ripper (format itunes-backup)",
         line.hashcat_mode()

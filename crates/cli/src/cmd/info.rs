@@ -1,7 +1,6 @@
 //! `sesame info`: what one backup is, how it is protected, and what one guess costs here.
 
 use crate::output::{group, human_bytes, human_duration};
-use sesame_backup::Backup;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -14,7 +13,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let backup = Backup::open(&args.backup)?;
+    let backup = super::decrypt::open(&args.backup)?;
     let info = backup.info();
     let cost = if backup.encrypted {
         Some(crate::rate::measure(&backup.keybag()?.kdf_params()))
@@ -29,11 +28,18 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             v["threads"] = c.threads.into();
             v["kernel"] = c.kernel.into();
         }
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(0);
+        if let Some(why) = &backup.encryption_unknown {
+            v["encryption_unknown"] = why.clone().into();
+        }
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(if backup.encryption_unknown.is_some() {
+            2
+        } else {
+            0
+        });
     }
     let show = |label: &str, v: &Option<String>| {
-        println!("{label:<18} {}", v.as_deref().unwrap_or("(unknown)"));
+        outln!("{label:<18} {}", v.as_deref().unwrap_or("(unknown)"));
     };
     show("Device:", &info.device_name);
     show("Model:", &info.product_type);
@@ -50,49 +56,53 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     show("Last backup:", &info.last_backup_date);
     show("Serial number:", &info.serial_number);
     show("UDID:", &info.udid);
-    println!("{:<18} {}", "Folder:", info.path);
-    println!("{:<18} {}", "Size on disk:", human_bytes(info.size_on_disk));
-    println!(
+    outln!("{:<18} {}", "Folder:", info.path);
+    outln!("{:<18} {}", "Size on disk:", human_bytes(info.size_on_disk));
+    outln!(
         "{:<18} {}",
         "Complete:",
         match info.complete {
             Some(true) => "yes (Status.plist says the snapshot finished)",
             Some(false) => "NO: Status.plist says this backup did not finish",
-            None => "unknown (no Status.plist)",
+            None => "unknown (no readable Status.plist)",
         }
     );
     match info.encrypted {
-        None => println!(
-            "{:<18} unknown: there is no readable Manifest.plist",
-            "Encrypted:"
+        None => outln!(
+            "{:<18} cannot tell: {}. Copy the whole backup folder again from where it was made",
+            "Encrypted:",
+            backup
+                .encryption_unknown
+                .as_deref()
+                .unwrap_or("there is no readable Manifest.plist")
         ),
         Some(false) => {
-            println!("{:<18} no", "Encrypted:");
-            println!();
-            println!("This backup has no password: its files can be read without one.");
-            println!(
+            outln!("{:<18} no", "Encrypted:");
+            outln!();
+            outln!("This backup has no password: its files can be read without one.");
+            outln!(
                 "If iTunes or Finder asks for a password, it is asking about a different backup or \
                  about the device's setting for future backups (see below)."
             );
         }
         Some(true) => {
             let kb = backup.keybag()?;
-            println!("{:<18} yes", "Encrypted:");
+            outln!("{:<18} yes", "Encrypted:");
             match (kb.dpic, &kb.dpsl) {
-                (Some(dpic), Some(_)) => println!(
+                (Some(dpic), Some(_)) => outln!(
                     "{:<18} iOS 10.2 or later: PBKDF2-HMAC-SHA256 x {} then PBKDF2-HMAC-SHA1 x {}",
                     "Key scheme:",
                     group(dpic as u64),
                     group(kb.iterations as u64)
                 ),
-                _ => println!(
+                _ => outln!(
                     "{:<18} before iOS 10.2: PBKDF2-HMAC-SHA1 x {}",
                     "Key scheme:",
                     group(kb.iterations as u64)
                 ),
             }
             if let Some(c) = &cost {
-                println!(
+                outln!(
                     "{:<18} {:.3} s of one CPU core ({} kernel); all {} threads: about {:.2} guesses/s",
                     "One guess costs:",
                     c.seconds_per_guess_per_core,
@@ -100,26 +110,31 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                     c.threads,
                     c.guesses_per_second
                 );
-                println!(
+                outln!(
                     "{:<18} 10,000 PINs in about {}, 1,000,000 guesses in about {}",
                     "At that rate:",
                     human_duration(10_000.0 / c.guesses_per_second),
                     human_duration(1_000_000.0 / c.guesses_per_second)
                 );
             }
-            println!();
-            println!(
+            outln!();
+            outln!(
                 "Asked for a password you never set? Backup encryption is a setting of the device, not of \
                  this computer: it carries over from older devices and restores, and someone (or a \
                  management profile) may have turned it on long ago. This backup really is encrypted, so it \
                  opens only with that password. Try `sesame recover {}` with what you remember \
                  (see `sesame hints`).",
-                args.backup.display()
+                crate::output::quote(&args.backup)
             );
         }
     }
     for w in &info.warnings {
-        println!("warning: {w}");
+        outln!("warning: {w}");
     }
-    Ok(0)
+    // A backup whose encryption cannot be told is damaged: say it all, then exit 2.
+    Ok(if backup.encryption_unknown.is_some() {
+        2
+    } else {
+        0
+    })
 }

@@ -91,9 +91,36 @@ fn cut(s: &str, n: usize) -> String {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let Some((backup, keys)) = open_unlocked(&args.backup, &args.password)? else {
+    let Some((backup, mut keys)) = open_unlocked(&args.backup, &args.password)? else {
         return Ok(1);
     };
+    // A Sesame-decrypted copy keeps the original keybag aside: its keychain items open with
+    // the original backup's password.
+    let original = if backup.encrypted {
+        None
+    } else {
+        backup.keychain_keybag()
+    };
+    if let Some(kb) = &original {
+        let remembered = sesame_backup::HashLine::from_keybag(kb)
+            .ok()
+            .and_then(|l| crate::potfile_lookup(&l));
+        let pw = args
+            .password
+            .get("Password of the original (encrypted) backup: ", remembered)?;
+        let k = sesame_backup::kdf::derive_fast(&pw, &kb.kdf_params());
+        match UnlockedKeys::from_keybag(kb, &k) {
+            Ok(k) => keys = Some(k),
+            Err(sesame_backup::BackupError::WrongPassword) => {
+                eprintln!(
+                    "sesame: the password is wrong for the original backup of {}",
+                    args.backup.display()
+                );
+                return Ok(1);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     let kc = read_keychain(&backup, keys.as_ref())
         .with_context(|| format!("{}: cannot read the keychain", args.backup.display()))?;
     let mut items: Vec<&KeychainItem> = kc.items.iter().collect();
@@ -129,7 +156,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(0);
     }
 
@@ -160,9 +187,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 s.to_string()
             }
         };
-        println!("{}", headers.join(","));
+        outln!("{}", headers.join(","));
         for r in &rows {
-            println!(
+            outln!(
                 "{}",
                 r.iter().map(|c| field(c)).collect::<Vec<_>>().join(",")
             );
@@ -190,7 +217,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 s.push_str(&" ".repeat(w[k] - c.chars().count() + 2));
             }
         }
-        println!("{}", s.trim_end());
+        outln!("{}", s.trim_end());
     };
     line(
         headers
@@ -206,8 +233,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     let count = |k: ItemKind| kc.items.iter().filter(|i| i.kind() == k).count();
     let (certs, keys_n) = (count(ItemKind::Certificate), count(ItemKind::Key));
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{} item(s): {} decrypted, {} only the device can decrypt, {} unreadable.",
         kc.items.len(),
         kc.count(&ItemState::Decrypted),
@@ -218,22 +245,22 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             .count()
     );
     if certs + keys_n > 0 {
-        println!("Not shown: {certs} certificate(s) and {keys_n} key(s) (see --json or --csv).");
+        outln!("Not shown: {certs} certificate(s) and {keys_n} key(s) (see --json or --csv).");
     }
-    if !backup.encrypted {
-        println!(
+    if !backup.encrypted && original.is_none() {
+        outln!(
             "This backup is not encrypted, so its keychain stays encrypted with the device's own key \
              and no password in it can be read here. Turn on \"Encrypt local backup\" and back up \
              again to read them."
         );
     } else if kc.count(&ItemState::DeviceOnly) > 0 {
-        println!(
+        outln!(
             "\"Device only\" items (ThisDeviceOnly) are encrypted with a key that never leaves the \
              device: no password opens them."
         );
     }
     if !args.show_secrets && kc.items.iter().any(|i| i.secret.is_some()) {
-        println!("Passwords are hidden: add --show-secrets to show them.");
+        outln!("Passwords are hidden: add --show-secrets to show them.");
     }
     Ok(0)
 }

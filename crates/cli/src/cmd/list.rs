@@ -23,37 +23,62 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         roots.push(r.clone());
     }
     let mut infos = Vec::new();
+    let mut unreadable = Vec::new();
     for root in &roots {
-        for dir in locate::find_backups(root) {
+        let scan = locate::scan(root);
+        unreadable.extend(scan.unreadable);
+        for dir in scan.backups {
             match Backup::open(&dir) {
                 Ok(b) => infos.push(b.info()),
                 Err(e) => infos.push(sesame_backup::info::BackupInfo {
                     path: dir.display().to_string(),
-                    warnings: vec![e.to_string()],
+                    warnings: vec![crate::explain::backup_error(e, &dir).to_string()],
                     size_on_disk: sesame_backup::info::size_on_disk(&dir),
                     ..Default::default()
                 }),
             }
         }
     }
+    // Folders that could not be read are named on stderr in every mode: "no backups" when
+    // the folder was only unreadable would send a Mac user away empty-handed.
+    for (p, e) in &unreadable {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            eprintln!(
+                "sesame: could not read {}",
+                crate::explain::permission_denied(p)
+            );
+        } else {
+            eprintln!("sesame: could not read {}: {e}", p.display());
+        }
+    }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&infos)?);
+        outln!("{}", serde_json::to_string_pretty(&infos)?);
         return Ok(0);
+    }
+    if infos.is_empty() && !unreadable.is_empty() {
+        outln!("No backups could be read: see the folders named above.");
+        return Ok(2);
     }
     if infos.is_empty() {
-        println!("No backups found. Looked in:");
+        outln!("No backups found. Looked in:");
         for r in &roots {
-            println!("  {}", r.display());
+            outln!("  {}", r.display());
         }
         if roots.is_empty() {
-            println!("  (none of the default folders exist on this computer)");
+            outln!("  (none of the default folders exist on this computer)");
         }
-        println!("Use --root DIR to look elsewhere.");
+        outln!("Use --root DIR to look elsewhere.");
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<24} {:<12} {:<7} {:<20} {:>9} {:<10} {:<8} PATH",
-        "DEVICE", "MODEL", "IOS", "LAST BACKUP", "SIZE", "ENCRYPTED", "COMPLETE"
+        "DEVICE",
+        "MODEL",
+        "IOS",
+        "LAST BACKUP",
+        "SIZE",
+        "ENCRYPTED",
+        "COMPLETE"
     );
     for i in &infos {
         let yn = |b: Option<bool>| match b {
@@ -61,7 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             Some(false) => "no",
             None => "?",
         };
-        println!(
+        outln!(
             "{:<24} {:<12} {:<7} {:<20} {:>9} {:<10} {:<8} {}",
             i.device_name.as_deref().unwrap_or("?"),
             i.product_type.as_deref().unwrap_or("?"),
@@ -73,7 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             i.path
         );
         for w in &i.warnings {
-            println!("    warning: {w}");
+            outln!("    warning: {w}");
         }
     }
     Ok(0)

@@ -19,11 +19,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         let right = t.line.verify(&password);
         all_right &= right;
         if targets.len() > 1 {
-            println!("{}: {}", t.label, if right { "right" } else { "wrong" });
+            outln!("{}: {}", t.label, if right { "right" } else { "wrong" });
         }
     }
     if targets.len() == 1 {
-        println!(
+        outln!(
             "{}",
             if all_right {
                 "The password is right."
