@@ -326,6 +326,15 @@ impl Backup {
             bi.complete = info::snapshot_complete(s);
             bi.last_backup_date = bi.last_backup_date.or_else(|| info::get_date(s, "Date"));
         }
+        // A copy Sesame was still writing (interrupted, or a file failed) is not complete,
+        // whatever the plists it copied say.
+        if std::fs::symlink_metadata(self.root.join(crate::outdir::UNFINISHED)).is_ok() {
+            bi.complete = Some(false);
+            bi.warnings.push(
+                "Sesame did not finish writing this copy: run the command that made it again with --force"
+                    .into(),
+            );
+        }
         if let Some(kb) = self.keybag.as_ref().filter(|_| self.encrypted) {
             bi.key_scheme = Some(
                 if kb.dpsl.is_some() {

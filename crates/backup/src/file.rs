@@ -1,5 +1,7 @@
 //! File contents: `<root>/<first two hex>/<fileID>`, AES-256-CBC with a zero IV and PKCS#7
-//! padding under a per-file key (encrypted backups), or plain (unencrypted ones).
+//! padding under a per-file key (encrypted backups), or plain (unencrypted ones, and copies that
+//! mvt or iOSbackup decrypted in place but left marked encrypted: told by content, see
+//! `copy_file_with` and [`looks_plain`]).
 //!
 //! Decryption streams in chunks, so memory stays flat in the size of the file; a chunk can be
 //! decrypted on several threads at once, since CBC block i needs only ciphertext block i-1.

@@ -564,12 +564,14 @@ mod tests {
             }
             b.truncate(cut.min(b.len()));
             let _ = decode_mbfile(&b);
+            let _ = without_encryption_key(&b);
         }
         #[test]
         fn random_bytes_never_panic(b in proptest::collection::vec(0u8.., 0..300)) {
             let mut x = b"bplist00".to_vec();
             x.extend(b);
             let _ = decode_mbfile(&x);
+            let _ = without_encryption_key(&x);
         }
     }
 }

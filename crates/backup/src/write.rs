@@ -9,7 +9,6 @@ use crate::backup::{Backup, UnlockedKeys};
 use crate::error::{BackupError, Result};
 use crate::file::is_valid_file_id;
 use crate::manifest::{EntryKind, Manifest, ManifestEntry};
-use crate::mbfile::{decode_mbfile, encode_mbfile};
 use crate::outdir::OutDir;
 pub use crate::outdir::PARTIAL;
 use crate::paths;
@@ -128,7 +127,7 @@ fn cancelled(opts: &WriteOptions) -> bool {
 }
 
 /// A writer that fails once the cancel flag is set (so a file in flight stops at its next
-/// chunk and is removed), and remembers the first error of the file under it, so that an
+/// chunk and is removed; not with ErrorKind::Interrupted, which `write_all` retries forever), and remembers the first error of the file under it, so that an
 /// error can name the file that could not be written rather than the one being read.
 struct Guarded<'a, W: Write> {
     inner: W,
@@ -141,10 +140,7 @@ impl<W: Write> Write for Guarded<'_, W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             self.was_cancelled = true;
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::Interrupted,
-                "cancelled",
-            ));
+            return Err(std::io::Error::other("cancelled"));
         }
         self.inner.write(buf).inspect_err(|e| {
             self.error.get_or_insert(e.kind());
@@ -452,7 +448,7 @@ pub fn decrypt_backup(
     opts: &WriteOptions,
     progress: ProgressFn<'_>,
 ) -> Result<DecryptReport> {
-    if backup.encrypted && keys.is_none() {
+    if backup.needs_password() && keys.is_none() {
         return Err(BackupError::PasswordNeeded);
     }
     let db = backup.manifest_db_bytes(keys)?;
@@ -609,9 +605,11 @@ fn strip_encryption_keys(path: &Path) -> Result<()> {
             let Ok(rusqlite::types::ValueRef::Blob(b)) = row.get_ref(1) else {
                 continue;
             };
-            if let Ok(mut m) = decode_mbfile(b) {
-                if m.encryption_key.take().is_some() {
-                    updates.push((rowid, encode_mbfile(&m)));
+            // Every field but EncryptionKey is kept exactly (ids of -2, extended
+            // attributes, fields Sesame does not know); a record without a key is unchanged.
+            if let Ok(stripped) = crate::mbfile::without_encryption_key(b) {
+                if stripped != b {
+                    updates.push((rowid, stripped));
                 }
             }
         }
@@ -637,7 +635,7 @@ pub fn extract(
     opts: &WriteOptions,
     progress: ProgressFn<'_>,
 ) -> Result<ExtractReport> {
-    if backup.encrypted && keys.is_none() {
+    if backup.needs_password() && keys.is_none() {
         return Err(BackupError::PasswordNeeded);
     }
     let dir = OutDir::prepare(out, &[&backup.root], opts.force)?;

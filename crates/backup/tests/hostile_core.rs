@@ -10,6 +10,11 @@ fn real_manifest() -> Option<Vec<u8>> {
     match std::fs::read(&p) {
         Ok(b) => Some(b),
         Err(_) => {
+            // In CI a missing fixture is a failure, never a silent pass.
+            assert!(
+                std::env::var_os("SESAME_REQUIRE_SHARED").is_none(),
+                "SESAME_REQUIRE_SHARED is set but ../shared (the fixtures) is missing"
+            );
             eprintln!("SKIPPED: {} not found", p.display());
             None
         }

@@ -11,6 +11,11 @@ fn fixture() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
+        // In CI a missing fixture is a failure, never a silent pass.
+        assert!(
+            std::env::var_os("SESAME_REQUIRE_SHARED").is_none(),
+            "SESAME_REQUIRE_SHARED is set but ../shared (the fixtures) is missing"
+        );
         eprintln!(
             "SKIPPED: fixture not found at {} (clone ../shared beside the repo)",
             dir.display()

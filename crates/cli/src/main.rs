@@ -92,6 +92,12 @@ pub fn potfile_lookup(line: &sesame_backup::HashLine) -> Option<zeroize::Zeroizi
 }
 
 fn main() {
+    // Mesa's Vulkan drivers print "error: XDG_RUNTIME_DIR is invalid or not set" during GPU
+    // discovery when it is unset (cron, ssh, containers): an alarming line about nothing.
+    // Set before any thread starts.
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::List(a) => cmd::list::run(a),

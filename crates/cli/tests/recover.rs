@@ -434,6 +434,11 @@ fn session_position(dir: &Path) -> Option<u64> {
 fn real_ten_million_iteration_line() {
     let tsv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/hashlines.tsv");
     let Ok(tsv) = std::fs::read_to_string(&tsv) else {
+        // In CI a missing fixture is a failure, never a silent pass.
+        assert!(
+            std::env::var_os("SESAME_REQUIRE_SHARED").is_none(),
+            "SESAME_REQUIRE_SHARED is set but ../shared (the fixtures) is missing"
+        );
         eprintln!(
             "SKIPPED real_ten_million_iteration_line: {} is absent",
             tsv.display()
@@ -524,6 +529,11 @@ fn gpu_available() -> bool {
             }
             return true;
         }
+        // In CI a missing GPU adapter is a failure, never a silent pass.
+        assert!(
+            std::env::var_os("SESAME_REQUIRE_GPU").is_none(),
+            "SESAME_REQUIRE_GPU is set but a GPU adapter (Mesa's lavapipe in CI) is missing"
+        );
         eprintln!(
             "SKIPPED: no GPU adapter found (install mesa-vulkan-drivers for lavapipe): {}",
             text(&out.stderr)
@@ -543,9 +553,19 @@ fn no_gpu_is_a_note_for_all_and_an_error_for_gpu() {
         .unwrap();
     assert_found(&out, "1234");
     let err = text(&out.stderr);
+    // One quiet line, no notes, nothing that looks like an error.
+    assert!(err.contains("no GPU found, using the CPU"), "{err}");
+    assert!(!err.contains("note:") && !err.contains("error"), "{err}");
+    let fresh = line_for(b"1111", None, 10).to_string();
+    let out = env
+        .cmd(&["recover", &fresh, "--pins", "--verbose"])
+        .env("SESAME_GPU_DISABLE", "1")
+        .output()
+        .unwrap();
     assert!(
-        err.contains("note: no GPU found: using the CPU only"),
-        "{err}"
+        text(&out.stderr).contains("note: no GPU found"),
+        "{}",
+        text(&out.stderr)
     );
     let out = env
         .cmd(&["recover", &line, "--pins", "--device", "gpu", "--fresh"])

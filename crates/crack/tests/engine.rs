@@ -378,6 +378,11 @@ fn test_gpus() -> Option<Vec<Arc<sesame_crack::GpuDevice>>> {
         }
         let (devices, notes) = sesame_crack::gpu::discover_checked();
         if devices.is_empty() {
+            // In CI a missing GPU adapter is a failure, never a silent pass.
+            assert!(
+                std::env::var_os("SESAME_REQUIRE_GPU").is_none(),
+                "SESAME_REQUIRE_GPU is set but a GPU adapter (Mesa's lavapipe in CI) is missing"
+            );
             eprintln!("SKIPPED: no GPU adapter found ({})", notes.join("; "));
         }
         devices.into_iter().map(Arc::new).collect()

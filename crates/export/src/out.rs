@@ -47,11 +47,8 @@ impl Write for Pending {
             .as_ref()
             .is_some_and(|c| c.load(Ordering::Relaxed))
         {
-            self.write_error = Some(std::io::ErrorKind::Interrupted);
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::Interrupted,
-                "cancelled",
-            ));
+            self.write_error = Some(std::io::ErrorKind::Other);
+            return Err(std::io::Error::other("cancelled"));
         }
         self.file.write(buf).inspect_err(|e| {
             self.write_error.get_or_insert(e.kind());

@@ -50,7 +50,7 @@ pub struct BackupSource<'a> {
 
 impl<'a> BackupSource<'a> {
     pub fn open(backup: &'a Backup, keys: Option<&'a UnlockedKeys>) -> Result<Self> {
-        if backup.encrypted && keys.is_none() {
+        if backup.needs_password() && keys.is_none() {
             return Err(ExportError::data(
                 backup.root.display().to_string(),
                 "the backup is encrypted: the password is needed",

@@ -57,6 +57,11 @@ fn rank_of(hints: &Hints, answer: &str) -> (Option<u64>, u64) {
 fn scenario_ranks() {
     let dir = scenario_dir();
     let Ok(answers) = std::fs::read_to_string(dir.join("answers.tsv")) else {
+        // In CI a missing fixture is a failure, never a silent pass.
+        assert!(
+            std::env::var_os("SESAME_REQUIRE_SHARED").is_none(),
+            "SESAME_REQUIRE_SHARED is set but ../shared (the fixtures) is missing"
+        );
         eprintln!(
             "SKIPPED: no scenarios at {} (the shared guess-scenarios folder is not here)",
             dir.display()

@@ -20,6 +20,8 @@
 mod jobs;
 mod portable;
 pub mod reference;
+mod selftest;
+pub use selftest::{Checked, SelfTestFailed};
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
@@ -53,9 +55,14 @@ impl Kernel {
         Self::ALL.into_iter().filter(|k| k.is_available()).collect()
     }
 
-    /// The fastest kernel this CPU supports.
+    /// The fastest kernel this CPU supports that passed its self-test (see `checked`). The
+    /// portable kernel is the last resort: it is the plain reference itself.
     pub fn best() -> Kernel {
-        Self::available()[0]
+        Self::checked()
+            .passed
+            .first()
+            .copied()
+            .unwrap_or(Kernel::Portable)
     }
 
     /// Short stable name, as printed by `sesame bench`.

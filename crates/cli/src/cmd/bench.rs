@@ -25,6 +25,12 @@ pub struct Args {
     /// Measure every available kernel, not only the fastest
     #[arg(long)]
     pub all_kernels: bool,
+    /// Say why each GPU back end found nothing
+    #[arg(long)]
+    pub verbose: bool,
+    /// Only run the CPU kernels' known-answer self-tests and say which kernel is in use
+    #[arg(long)]
+    pub self_test: bool,
     /// What to measure: cpu, gpu or all (the CPU kernels and every GPU that passes its self-check)
     #[arg(long, value_enum, default_value_t = Device::All)]
     pub device: Device,
@@ -39,6 +45,17 @@ fn fmt(r: f64) -> String {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
+    if args.self_test {
+        let c = sesame_kernels::Kernel::checked();
+        for k in &c.passed {
+            outln!("{:<10} passed its self-test", k.name());
+        }
+        for f in &c.failed {
+            outln!("{:<10} FAILED: {f}", f.kernel);
+        }
+        outln!("in use: {}", sesame_kernels::Kernel::best().name());
+        return Ok(if c.failed.is_empty() { 0 } else { 2 });
+    }
     if !(args.seconds > 0.0 && args.seconds <= 600.0) {
         anyhow::bail!("--seconds must be between 0 and 600");
     }
@@ -47,7 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         .map(|t| t as usize)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let window = Duration::from_secs_f64(args.seconds);
-    let gpus = select_gpus(args.device)?;
+    let gpus = select_gpus(args.device, args.verbose)?;
     let mut gpu_rows = Vec::new();
     for g in &gpus {
         let a = bench::measure_gpu(g, &bench::scheme_10_2_params(), window)?;

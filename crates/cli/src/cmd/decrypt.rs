@@ -66,6 +66,14 @@ pub(crate) fn unlock(
     if !backup.encrypted {
         return Ok(Ok(None));
     }
+    if backup.already_decrypted() {
+        eprintln!(
+            "sesame: {} was already decrypted by another tool (its Manifest.plist still says \
+             encrypted, but its files are plain): no password is needed",
+            path.display()
+        );
+        return Ok(Ok(None));
+    }
     let pw = password.for_backup(backup)?;
     match backup.unlock(&pw) {
         Ok(k) => Ok(Ok(Some(k))),

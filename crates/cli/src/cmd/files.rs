@@ -54,7 +54,7 @@ fn row(e: &ManifestEntry) -> Row<'_> {
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let backup = super::decrypt::open(&args.backup)?;
     // Only iOS 10.2+ encrypted backups encrypt Manifest.db: ask for the password only then.
-    let keys = if backup.encrypted && backup.manifest_key.is_some() {
+    let keys = if backup.needs_password() && backup.manifest_key.is_some() {
         match super::decrypt::unlock(&backup, &args.password, &args.backup)? {
             Ok(k) => k,
             Err(code) => return Ok(code),

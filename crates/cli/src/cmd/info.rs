@@ -85,6 +85,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                  about the device's setting for future backups (see below)."
             );
         }
+        Some(true) if info.already_decrypted => {
+            outln!(
+                "{:<18} marked yes, but its files are already plain: another tool (mvt, \
+                 iOSbackup) decrypted this copy. No password is needed to read it.",
+                "Encrypted:"
+            );
+        }
         Some(true) => {
             let kb = backup.keybag()?;
             outln!("{:<18} yes", "Encrypted:");

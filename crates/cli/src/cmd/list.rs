@@ -93,7 +93,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             i.ios_version.as_deref().unwrap_or("?"),
             i.last_backup_date.as_deref().unwrap_or("?"),
             human_bytes(i.size_on_disk),
-            yn(i.encrypted),
+            if i.already_decrypted {
+                "decrypted"
+            } else {
+                yn(i.encrypted)
+            },
             yn(i.complete),
             i.path
         );

@@ -50,6 +50,9 @@ pub struct Args {
     /// Where to compute: cpu, gpu or all (every GPU that passes its self-check, and the CPU)
     #[arg(long, value_enum, default_value_t = Device::All)]
     pub device: Device,
+    /// Say why each GPU back end found nothing
+    #[arg(long)]
+    pub verbose: bool,
     /// Potfile of passwords found (default: SESAME_POTFILE, or sesame.potfile in Sesame's data folder)
     #[arg(long, value_name = "FILE")]
     pub potfile: Option<PathBuf>,
@@ -89,20 +92,18 @@ fn emit(v: serde_json::Value) {
 }
 
 /// The GPUs `--device` asks for, each checked against the CPU reference on random inputs first
-/// (one that disagrees is left out, with a warning). Discovery notes go to standard error.
-/// `--device gpu` with no usable GPU is an error (exit 2); for `all` it is a note.
-pub fn select_gpus(device: Device) -> anyhow::Result<Vec<Arc<GpuDevice>>> {
+/// (one that disagrees is left out, with a warning). Discovery says one line on standard error;
+/// why each back end found nothing only with `verbose`. `--device gpu` with no usable GPU is
+/// an error (exit 2) that says why; for `all` it is the one line.
+pub fn select_gpus(device: Device, verbose: bool) -> anyhow::Result<Vec<Arc<GpuDevice>>> {
     if device == Device::Cpu {
         return Ok(Vec::new());
     }
     let (devices, notes) = sesame_gpu::discover_checked();
     for n in &notes {
-        if device == Device::Gpu && n.starts_with("no GPU found") {
-            continue; // the error below says it
-        }
         if n.contains("wrong key") {
             eprintln!("sesame: warning: {n}");
-        } else {
+        } else if verbose {
             eprintln!("sesame: note: {n}");
         }
     }
@@ -118,8 +119,16 @@ pub fn select_gpus(device: Device) -> anyhow::Result<Vec<Arc<GpuDevice>>> {
             d.backend()
         );
     }
-    if devices.is_empty() && device == Device::Gpu {
-        bail!("--device gpu: no usable GPU found (see the notes above); use --device cpu or --device all");
+    if devices.is_empty() {
+        if device == Device::Gpu {
+            bail!(
+                "--device gpu: no usable GPU found ({}); use --device cpu or --device all",
+                notes.join("; ")
+            );
+        }
+        if !verbose {
+            eprintln!("sesame: no GPU found, using the CPU (--verbose says why)");
+        }
     }
     Ok(devices.into_iter().map(Arc::new).collect())
 }
@@ -235,7 +244,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     };
 
     let kernel = Kernel::best();
-    let gpus = select_gpus(args.device)?;
+    let gpus = select_gpus(args.device, args.verbose)?;
     let use_cpu = args.device != Device::Gpu;
     let cancel = sesame_crack::interrupt::flag()?;
     let threads = args
