@@ -799,7 +799,11 @@ fn digit_steps(digits: &str) -> Vec<(String, f64)> {
     };
     let sum: f64 = NUMBER_STEPS.iter().map(|s| s.1).sum();
     for (k, w) in NUMBER_STEPS {
-        let m = n + k;
+        // Checked: a number near i64::MAX (an old password "...9223372036854775807") has no
+        // step up.
+        let Some(m) = n.checked_add(k) else {
+            continue;
+        };
         if m >= 0 {
             out.push((format!("{m:0width$}"), w / sum));
         }
