@@ -13,6 +13,7 @@
 //! Nothing here prints or exits: errors are [`CrackError`]s, everything else is an [`Event`].
 
 pub mod bench;
+pub mod choice;
 pub mod engine;
 pub mod error;
 pub mod interrupt;

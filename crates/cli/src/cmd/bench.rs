@@ -25,6 +25,9 @@ pub struct Args {
     /// Measure every available kernel, not only the fastest
     #[arg(long)]
     pub all_kernels: bool,
+    /// The CPU kernel to measure (sha-ni, avx512, avx2, portable); default: the fastest here
+    #[arg(long, value_name = "NAME")]
+    pub kernel: Option<String>,
     /// Say why each GPU back end found nothing
     #[arg(long)]
     pub verbose: bool,
@@ -53,16 +56,16 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         for f in &c.failed {
             outln!("{:<10} FAILED: {f}", f.kernel);
         }
-        outln!("in use: {}", sesame_kernels::Kernel::best().name());
+        outln!(
+            "fastest self-tested kernel by the fixed order: {} (recover and bench choose by measurement: see `sesame bench`)",
+            sesame_kernels::Kernel::best().name()
+        );
         return Ok(if c.failed.is_empty() { 0 } else { 2 });
     }
     if !(args.seconds > 0.0 && args.seconds <= 600.0) {
         anyhow::bail!("--seconds must be between 0 and 600");
     }
-    let threads = args
-        .threads
-        .map(|t| t as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = super::recover::capped_threads(args.threads);
     let window = Duration::from_secs_f64(args.seconds);
     let gpus = select_gpus(args.device, args.verbose)?;
     let mut gpu_rows = Vec::new();
@@ -129,28 +132,45 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     for (_, e) in &broken {
         eprintln!("sesame: error: {e}");
     }
-    let Some(&best) = good.first() else {
+    if good.is_empty() {
         anyhow::bail!(
             "no kernel agrees with the reference key derivation; refusing to report rates"
         );
-    };
-    let measured: Vec<Kernel> = if args.all_kernels {
-        good.clone()
-    } else {
-        vec![best]
-    };
-    let mut rows = Vec::new();
-    for &k in &measured {
-        let (r10, m10) = bench::measure(k, &bench::scheme_10_2_params(), threads, window);
-        let (r9, _) = bench::measure(k, &bench::scheme_9_params(), threads, window);
-        rows.push((k, r10, r9, m10));
     }
-    let (_, r10, r9, m10) = rows[0];
+    // The kernel of each scheme: the one named with --kernel, else the fastest measured here
+    // (cached per CPU), as `recover` chooses it.
+    let pick = |params: &sesame_backup::KdfParams| -> anyhow::Result<(Kernel, String)> {
+        let c = sesame_crack::choice::choose(params, args.kernel.as_deref())?;
+        if !good.contains(&c.kernel) {
+            anyhow::bail!(
+                "the {} kernel disagrees with the reference key derivation",
+                c.kernel.name()
+            );
+        }
+        Ok((c.kernel, c.why))
+    };
+    let (k10, why10) = pick(&bench::scheme_10_2_params())?;
+    let (k9, why9) = pick(&bench::scheme_9_params())?;
+    let (r10, m10) = bench::measure(k10, &bench::scheme_10_2_params(), threads, window);
+    let (r9, _) = bench::measure(k9, &bench::scheme_9_params(), threads, window);
+    let mut rows = Vec::new();
+    if args.all_kernels {
+        for &k in &good {
+            let (a, m) = bench::measure(k, &bench::scheme_10_2_params(), threads, window);
+            let (b, _) = bench::measure(k, &bench::scheme_9_params(), threads, window);
+            rows.push((k, a, b, m));
+        }
+    } else {
+        rows.push((k10, r10, r9, m10));
+    }
     let cpu = cpu_model();
     if args.json {
         let obj = |r: SchemeRate| json!({"per_core": r.per_core, "total": r.total});
         let v = json!({
-            "kernel": best.name(),
+            "kernel": k10.name(),
+            "kernel_why": why10,
+            "kernel_scheme_9": k9.name(),
+            "kernel_scheme_9_why": why9,
             "threads": threads,
             "scheme_10_2": obj(r10),
             "scheme_9": obj(r9),
@@ -189,10 +209,17 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 )
             }
         );
-        outln!("Kernel used: {}, {threads} threads", best.name());
+        outln!("Kernel for iOS 10.2+: {} ({why10})", k10.name());
+        outln!("Kernel before iOS 10.2: {} ({why9})", k9.name());
+        outln!("Threads: {threads}");
+        if !args.all_kernels {
+            rows[0].2 = r9;
+        }
         for (k, a, b, _) in &rows {
             if rows.len() > 1 {
                 outln!("[{}]", k.name());
+            } else if k9 != k10 {
+                outln!("[{} for iOS 10.2+, {} before]", k10.name(), k9.name());
             }
             outln!(
                 "  iOS 10.2+ (10,000,000 x SHA-256 + 10,000 x SHA-1): {} guesses/s per core, {} guesses/s whole machine",

@@ -108,6 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     crate::cmd::info::run(crate::cmd::info::Args {
         backup: backup_dir.clone(),
         json: false,
+        kernel: None,
     })?;
 
     step(

@@ -10,13 +10,19 @@ pub struct Args {
     /// One JSON object instead of text
     #[arg(long)]
     pub json: bool,
+    /// The CPU kernel to time (sha-ni, avx512, avx2, portable); default: the fastest here
+    #[arg(long, value_name = "NAME")]
+    pub kernel: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let backup = super::decrypt::open(&args.backup)?;
     let info = backup.info();
     let cost = if backup.encrypted {
-        Some(crate::rate::measure(&backup.keybag()?.kdf_params()))
+        Some(crate::rate::measure(
+            &backup.keybag()?.kdf_params(),
+            args.kernel.as_deref(),
+        )?)
     } else {
         None
     };
@@ -27,6 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             v["guesses_per_second"] = c.guesses_per_second.into();
             v["threads"] = c.threads.into();
             v["kernel"] = c.kernel.into();
+            v["kernel_why"] = c.kernel_why.clone().into();
         }
         if let Some(why) = &backup.encryption_unknown {
             v["encryption_unknown"] = why.clone().into();
@@ -110,10 +117,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             }
             if let Some(c) = &cost {
                 outln!(
-                    "{:<18} {:.3} s of one CPU core ({} kernel); all {} threads: about {:.2} guesses/s",
+                    "{:<18} {:.3} s of one CPU core ({} kernel: {}); all {} threads: about {:.2} guesses/s",
                     "One guess costs:",
                     c.seconds_per_guess_per_core,
                     c.kernel,
+                    c.kernel_why,
                     c.threads,
                     c.guesses_per_second
                 );

@@ -53,6 +53,9 @@ pub struct Args {
     /// Say why each GPU back end found nothing
     #[arg(long)]
     pub verbose: bool,
+    /// The CPU kernel to use (sha-ni, avx512, avx2, portable); default: the fastest measured here
+    #[arg(long, value_name = "NAME")]
+    pub kernel: Option<String>,
     /// Potfile of passwords found (default: SESAME_POTFILE, or sesame.potfile in Sesame's data folder)
     #[arg(long, value_name = "FILE")]
     pub potfile: Option<PathBuf>,
@@ -88,6 +91,22 @@ fn emit(v: serde_json::Value) {
     let mut out = std::io::stdout().lock();
     if writeln!(out, "{v}").and_then(|()| out.flush()).is_err() {
         STDOUT_GONE.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// `--threads`, capped at this computer's core count: thousands of threads stall the machine
+/// and finish no batch. Says so when it caps.
+pub fn capped_threads(asked: Option<u32>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match asked {
+        Some(t) if t as usize > cores => {
+            eprintln!(
+                "sesame: note: --threads {t} is more than this computer's {cores} cores: using {cores}"
+            );
+            cores
+        }
+        Some(t) => (t as usize).max(1),
+        None => cores,
     }
 }
 
@@ -243,14 +262,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         }
     };
 
-    let kernel = Kernel::best();
     let gpus = select_gpus(args.device, args.verbose)?;
     let use_cpu = args.device != Device::Gpu;
     let cancel = sesame_crack::interrupt::flag()?;
-    let threads = args
-        .threads
-        .map(|t| t as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = capped_threads(args.threads);
 
     // A short measurement of this machine's rate for the targets' parameters, for the plan.
     let mut groups: Vec<sesame_backup::KdfParams> = Vec::new();
@@ -259,6 +274,18 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         if !groups.contains(&p) {
             groups.push(p);
         }
+    }
+    // The kernel: by measurement on the costliest scheme among the targets (cached per CPU).
+    let costliest = groups
+        .iter()
+        .find(|p| p.dp.is_some())
+        .or(groups.first())
+        .cloned()
+        .unwrap_or_else(sesame_crack::bench::scheme_10_2_params);
+    let choice = sesame_crack::choice::choose(&costliest, args.kernel.as_deref())?;
+    let kernel = choice.kernel;
+    if !json_mode && use_cpu {
+        eprintln!("sesame: kernel {}: {}", kernel.name(), choice.why);
     }
     let mut rate = if use_cpu {
         bench::quick_rate(kernel, &groups, threads, Duration::from_millis(300))
@@ -289,6 +316,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         start,
         rate,
         kernel,
+        kernel_why: &choice.why,
         threads: if use_cpu { threads } else { 0 },
         gpus: &gpus
             .iter()
@@ -524,6 +552,7 @@ struct PlanInfo<'a> {
     start: u64,
     rate: f64,
     kernel: Kernel,
+    kernel_why: &'a str,
     threads: usize,
     gpus: &'a [String],
     session: &'a str,
@@ -573,6 +602,7 @@ fn print_plan(info: &PlanInfo<'_>) {
             "seconds": total.map(|t| secs(t.saturating_sub(done))),
             "rate": rate,
             "kernel": info.kernel.name(),
+            "kernel_why": info.kernel_why,
             "threads": info.threads,
             "gpus": info.gpus,
             "shard": shard.to_string(),

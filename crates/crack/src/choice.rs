@@ -1,0 +1,240 @@
+//! Which CPU kernel a recovery runs, chosen by measurement.
+//!
+//! A fixed order is wrong on some CPUs: on AMD Zen 5 the AVX-512 kernel does half again as
+//! many iOS 10.2+ guesses per core as SHA-NI, on Zen 3 (no AVX-512) SHA-NI wins. So every
+//! kernel that passed its known-answer self-test is timed on the key scheme, on every thread
+//! at once (as a recovery runs), and the fastest is kept. The result is cached in the data
+//! folder per CPU model and Sesame version, so that the calibration costs about a second once.
+
+use crate::bench;
+use sesame_backup::KdfParams;
+use sesame_kernels::Kernel;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The two key schemes differ in which stage costs the time, and so in which kernel wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// iOS 10.2+: PBKDF2-HMAC-SHA256 then SHA-1; the SHA-256 stage is over 99% of the cost.
+    Sha256Stage,
+    /// Before iOS 10.2: PBKDF2-HMAC-SHA1 only.
+    Sha1Only,
+}
+
+impl Scheme {
+    pub fn of(params: &KdfParams) -> Scheme {
+        if params.dp.is_some() {
+            Scheme::Sha256Stage
+        } else {
+            Scheme::Sha1Only
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Scheme::Sha256Stage => "ios10_2",
+            Scheme::Sha1Only => "legacy",
+        }
+    }
+
+    /// Parameters of the real scheme (timed at a reduced SHA-256 count, scaled up).
+    fn params(self) -> KdfParams {
+        match self {
+            Scheme::Sha256Stage => bench::scheme_10_2_params(),
+            Scheme::Sha1Only => bench::scheme_9_params(),
+        }
+    }
+}
+
+/// The kernel in use and why.
+#[derive(Clone, Debug)]
+pub struct KernelChoice {
+    pub kernel: Kernel,
+    /// In words: "fastest of sha-ni 5.8, avx512 8.9 guesses/s on 2 threads (measured now)".
+    pub why: String,
+    /// Whole-machine guesses per second of each kernel measured, when it was measured.
+    pub rates: Vec<(Kernel, f64)>,
+}
+
+/// Why a forced kernel cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KernelChoiceError {
+    #[error("unknown kernel {0:?} (known: sha-ni, avx512, avx2, portable)")]
+    Unknown(String),
+    #[error("the {0} kernel does not run on this CPU (available here: {1})")]
+    Unavailable(&'static str, String),
+    #[error("the {0} kernel failed its self-test on this CPU")]
+    FailedSelfTest(&'static str),
+}
+
+/// The kernel named `name`, if this CPU runs it and it passed its self-test.
+pub fn named(name: &str) -> Result<Kernel, KernelChoiceError> {
+    let k = Kernel::ALL
+        .into_iter()
+        .find(|k| k.name().eq_ignore_ascii_case(name))
+        .ok_or_else(|| KernelChoiceError::Unknown(name.to_string()))?;
+    if !k.is_available() {
+        let here: Vec<&str> = Kernel::available().iter().map(|k| k.name()).collect();
+        return Err(KernelChoiceError::Unavailable(k.name(), here.join(", ")));
+    }
+    if !Kernel::checked().passed.contains(&k) {
+        return Err(KernelChoiceError::FailedSelfTest(k.name()));
+    }
+    Ok(k)
+}
+
+/// This CPU, as the cache knows it: its model name and Sesame's version.
+fn cpu_identity() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!(
+        "{model} / {threads} threads / sesame {}",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn cache_path() -> PathBuf {
+    crate::paths::data_dir().join("kernels.json")
+}
+
+/// The cached choice for `scheme` on this CPU, if any.
+fn cached(path: &Path, scheme: Scheme) -> Option<KernelChoice> {
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    if v["cpu"].as_str()? != cpu_identity() {
+        return None;
+    }
+    let e = &v["schemes"][scheme.key()];
+    let kernel = named(e["kernel"].as_str()?).ok()?;
+    let rates: Vec<(Kernel, f64)> = e["rates"]
+        .as_object()?
+        .iter()
+        .filter_map(|(k, r)| Some((named(k).ok()?, r.as_f64()?)))
+        .collect();
+    Some(KernelChoice {
+        kernel,
+        why: format!("{}; calibrated earlier on this CPU", describe(&rates)),
+        rates,
+    })
+}
+
+/// Writes the choice into the cache (best effort: a read-only data folder costs a second
+/// of calibration per run, nothing else).
+fn save(path: &Path, scheme: Scheme, choice: &KernelChoice) {
+    let mut v: serde_json::Value = std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .filter(|v: &serde_json::Value| v["cpu"].as_str() == Some(&cpu_identity()))
+        .unwrap_or_else(|| serde_json::json!({"cpu": cpu_identity(), "schemes": {}}));
+    let rates: serde_json::Map<String, serde_json::Value> = choice
+        .rates
+        .iter()
+        .map(|(k, r)| (k.name().to_string(), serde_json::json!(r)))
+        .collect();
+    v["schemes"][scheme.key()] =
+        serde_json::json!({"kernel": choice.kernel.name(), "rates": rates});
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    if std::fs::write(&tmp, serde_json::to_vec_pretty(&v).unwrap_or_default()).is_ok() {
+        let _ = std::fs::rename(&tmp, path);
+    }
+}
+
+fn describe(rates: &[(Kernel, f64)]) -> String {
+    let list: Vec<String> = rates
+        .iter()
+        .map(|(k, r)| format!("{} {r:.2}", k.name()))
+        .collect();
+    format!(
+        "fastest here ({} guesses/s on every thread)",
+        list.join(", ")
+    )
+}
+
+/// Times every self-tested kernel for `scheme` on `threads` threads, about `window` each.
+pub fn calibrate(scheme: Scheme, threads: usize, window: Duration) -> KernelChoice {
+    let params = scheme.params();
+    let mut rates: Vec<(Kernel, f64)> = Kernel::checked()
+        .passed
+        .iter()
+        .filter(|k| **k != Kernel::Portable || Kernel::checked().passed.len() == 1)
+        .map(|&k| {
+            (
+                k,
+                bench::quick_rate(k, std::slice::from_ref(&params), threads, window),
+            )
+        })
+        .collect();
+    rates.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let kernel = rates.first().map_or(Kernel::Portable, |r| r.0);
+    KernelChoice {
+        kernel,
+        why: format!("{}; measured just now", describe(&rates)),
+        rates,
+    }
+}
+
+/// The kernel to run for `params`: `forced` when given (it must run here and have passed
+/// its self-test), else the fastest by measurement, cached per CPU.
+pub fn choose(params: &KdfParams, forced: Option<&str>) -> Result<KernelChoice, KernelChoiceError> {
+    if let Some(name) = forced {
+        return Ok(KernelChoice {
+            kernel: named(name)?,
+            why: "chosen with --kernel".into(),
+            rates: Vec::new(),
+        });
+    }
+    let scheme = Scheme::of(params);
+    let path = cache_path();
+    if let Some(c) = cached(&path, scheme) {
+        return Ok(c);
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let c = calibrate(scheme, threads, Duration::from_millis(120));
+    save(&path, scheme, &c);
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_kernels_are_checked() {
+        assert!(matches!(named("nope"), Err(KernelChoiceError::Unknown(_))));
+        assert_eq!(named("portable"), Ok(Kernel::Portable));
+        assert_eq!(named("PORTABLE"), Ok(Kernel::Portable));
+    }
+
+    #[test]
+    fn calibration_picks_the_fastest_measured_and_the_cache_returns_it() {
+        let c = calibrate(Scheme::Sha1Only, 1, Duration::from_millis(20));
+        assert!(!c.rates.is_empty());
+        let best = c.rates.iter().map(|r| r.1).fold(0.0, f64::max);
+        assert_eq!(c.rates[0].1, best);
+        assert_eq!(c.kernel, c.rates[0].0);
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("kernels.json");
+        save(&p, Scheme::Sha1Only, &c);
+        let back = cached(&p, Scheme::Sha1Only).expect("cached");
+        assert_eq!(back.kernel, c.kernel);
+        assert!(back.why.contains("earlier"), "{}", back.why);
+        assert!(cached(&p, Scheme::Sha256Stage).is_none());
+        // Another CPU's cache is not used.
+        std::fs::write(
+            &p,
+            br#"{"cpu":"another","schemes":{"legacy":{"kernel":"portable","rates":{}}}}"#,
+        )
+        .unwrap();
+        assert!(cached(&p, Scheme::Sha1Only).is_none());
+    }
+}
