@@ -377,4 +377,46 @@ for name, text in hints.items():
     put("hints", name, text)
     put("hints_rank", name, text)
 
+# mbdb: Manifest.mbdb (iOS 4 to 9) and Manifest.mbdx bytes, as in fuzz_targets/mbdb.rs.
+def mbdb_str(b):
+    return b"\xff\xff" if b is None else struct.pack(">H", len(b)) + b
+
+
+def mbdb_rec(domain, path, mode, target=None, digest=None, key=None, size=0, cls=0, props=()):
+    out = b"".join(mbdb_str(f) for f in (domain, path, target, digest, key))
+    out += struct.pack(
+        ">HQIIIIIQBB", mode, 1234, 501, 0xFFFFFFFE, 1300000000, 1300000001, 1300000002,
+        size, cls, len(props),
+    )
+    return out + b"".join(mbdb_str(n) + mbdb_str(v) for n, v in props)
+
+
+MBDB = b"mbdb\x05\x00"
+mbdb_recs = [
+    mbdb_rec(b"HomeDomain", b"", 0o40755),
+    mbdb_rec(b"HomeDomain", b"Library", 0o40755),
+    mbdb_rec(
+        b"HomeDomain", b"Library/SMS/sms.db", 0o100644, digest=bytes(range(20)),
+        key=struct.pack("<I", 4) + bytes(range(40)), size=278528, cls=4,
+        props=[(b"com.apple.x", b"\x00\xff"), (None, b"")],
+    ),
+    mbdb_rec(b"HomeDomain", b"Library/link", 0o120755, target=b"SMS/sms.db"),
+    mbdb_rec(b"HomeDomain", "Library/Notes/Cafe\u0301.txt".encode(), 0o100644, size=13, cls=3),
+    mbdb_rec(b"HomeDomain", b"../../evil", 0o100644, size=2**64 - 1),
+]
+put("mbdb", "header-only", MBDB)
+put("mbdb", "every-kind", MBDB + b"".join(mbdb_recs))
+put("mbdb", "truncated", (MBDB + b"".join(mbdb_recs))[:-9])
+put("mbdb", "all-absent", MBDB + mbdb_rec(None, None, 0))
+put(
+    "mbdb", "unencrypted",
+    MBDB + b"".join(mbdb_recs[:2]) + mbdb_rec(b"MediaDomain", b"Media/a.jpg", 0o100644, size=5),
+)
+mbdx = b"mbdx\x02\x00" + struct.pack(">I", len(mbdb_recs))
+at = 0
+for r in mbdb_recs:
+    mbdx += bytes(20) + struct.pack(">IH", at, 0o100644)
+    at += len(r)
+put("mbdb", "mbdx", mbdx)
+
 print("seeds written under", CORPUS)

@@ -31,6 +31,9 @@ pub struct Backup {
     /// Why it cannot be told whether the backup is encrypted (Manifest.plist missing or
     /// damaged); None when Manifest.plist says.
     pub encryption_unknown: Option<String>,
+    /// Which file list the backup keeps (and so where its blobs lie): Manifest.mbdb when it
+    /// has one and no Manifest.db, else Manifest.db.
+    pub era: crate::manifest::Era,
 }
 
 /// The class keys a password unlocked. Zeroized on drop.
@@ -189,6 +192,13 @@ impl Backup {
         if !looks_like_backup {
             return Err(BackupError::NotABackup { path: path.into() });
         }
+        // Decided by the files, not by the iOS version a plist claims: the files are what has
+        // to be read. A folder with both is taken for the newer layout.
+        let era = if !root.join("Manifest.db").exists() && root.join("Manifest.mbdb").is_file() {
+            crate::manifest::Era::Mbdb
+        } else {
+            crate::manifest::Era::ManifestDb
+        };
         let mut encrypted = false;
         let mut keybag = None;
         let mut manifest_key = None;
@@ -220,6 +230,7 @@ impl Backup {
             manifest_key,
             warnings,
             encryption_unknown,
+            era,
         })
     }
 
@@ -346,6 +357,10 @@ impl Backup {
             );
             bi.sha1_iterations = Some(kb.iterations);
             bi.sha256_iterations = kb.dpic;
+        }
+        if self.root.join(self.era.list_file()).is_file() {
+            bi.era = Some(self.era.id().into());
+            bi.era_description = Some(self.era.describe().into());
         }
         bi.already_decrypted = self.already_decrypted();
         bi.size_on_disk = info::size_on_disk(&self.root);

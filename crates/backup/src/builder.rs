@@ -16,6 +16,7 @@ use crate::aeskw;
 use crate::error::{BackupError, Result};
 use crate::file::{cbc_encrypt_in_place, pkcs7_pad};
 use crate::keybag::{ClassKey, Keybag};
+use crate::manifest::Era;
 use crate::mbfile::{encode_mbfile, MbFile};
 use plist::{Dictionary, Value};
 use rand::RngCore;
@@ -82,6 +83,12 @@ pub struct BackupBuilder {
     modified: i64,
     items: Vec<Item>,
     keychain: Option<Vec<crate::keychain::ItemSpec>>,
+    era: Era,
+    mbdx: bool,
+    /// (domain, path, uid, gid) for entries whose owner is not 501:501.
+    owners: Vec<(String, String, i64, i64)>,
+    /// (domain, path, name, value): extended attributes, in order.
+    xattrs: Vec<(String, String, String, Vec<u8>)>,
 }
 
 impl Default for BackupBuilder {
@@ -131,7 +138,54 @@ impl BackupBuilder {
             modified: 1_700_000_000,
             items: Vec::new(),
             keychain: None,
+            era: Era::ManifestDb,
+            mbdx: false,
+            owners: Vec::new(),
+            xattrs: Vec::new(),
         }
+    }
+
+    /// A backup of iOS 4 to 9: Manifest.mbdb, blobs flat in the folder, the keybag without
+    /// DPSL/DPIC (PBKDF2-SHA1 only), no ManifestKey. The device becomes an iPhone 6 on iOS
+    /// 9.3.5 (call `device` after this to change it).
+    pub fn era_mbdb(mut self) -> Self {
+        self.era = Era::Mbdb;
+        self.sha256_iterations = None;
+        self.product_type = "iPhone7,2".into();
+        self.ios_version = "9.3.5".into();
+        self.build_version = "13G36".into();
+        self
+    }
+
+    /// An iOS 4 backup: `era_mbdb` plus the Manifest.mbdx index. The device becomes an
+    /// iPhone 4 on iOS 4.3.5 (call `device` after this to change it).
+    pub fn mbdx(mut self) -> Self {
+        self = self.era_mbdb();
+        self.mbdx = true;
+        self.product_type = "iPhone3,1".into();
+        self.ios_version = "4.3.5".into();
+        self.build_version = "8L1".into();
+        self
+    }
+
+    /// The owner of one entry (default 501:501); real backups have -2 (nobody) too.
+    pub fn owner(mut self, domain: &str, path: &str, uid: i64, gid: i64) -> Self {
+        self.owners.push((domain.into(), path.into(), uid, gid));
+        self
+    }
+
+    /// An extended attribute of one entry (Manifest.db: in `ExtendedAttributes`;
+    /// Manifest.mbdb: a record property).
+    pub fn xattr(
+        mut self,
+        domain: &str,
+        path: &str,
+        name: &str,
+        value: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.xattrs
+            .push((domain.into(), path.into(), name.into(), value.into()));
+        self
     }
 
     /// Encrypt with this password.
@@ -142,7 +196,8 @@ impl BackupBuilder {
         self.password = Some(Zeroizing::new(password.to_vec()));
         self
     }
-    /// PBKDF2-SHA1 iterations, and PBKDF2-SHA256 iterations for the iOS 10.2+ scheme (None: legacy).
+    /// PBKDF2-SHA1 iterations, and PBKDF2-SHA256 iterations for the iOS 10.2+ scheme (None:
+    /// legacy; never used by Manifest.mbdb backups, which predate the scheme).
     pub fn iterations(mut self, sha1: u32, sha256: Option<u32>) -> Self {
         self.sha1_iterations = sha1;
         self.sha256_iterations = sha256;
@@ -242,13 +297,23 @@ impl BackupBuilder {
         let io = |p: &Path, e| BackupError::io(p, e);
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
         let encrypted = self.password.is_some();
+        let mbdb = self.era == Era::Mbdb;
+        if mbdb && self.items.iter().any(|i| matches!(i, Item::Raw { .. })) {
+            return Err(BackupError::Manifest(
+                "raw rows are Manifest.db rows: a Manifest.mbdb backup cannot hold them".into(),
+            ));
+        }
 
         // Class keys: the real ones, and what the keybag stores.
         let mut class_keys: Vec<(u32, Zeroizing<[u8; 32]>)> = Vec::new();
         let mut keybag = None;
         if let Some(pw) = &self.password {
             let salt = random::<20>().to_vec();
-            let dp = self.sha256_iterations.map(|n| (random::<20>().to_vec(), n));
+            // Manifest.mbdb backups predate the iOS 10.2 scheme: their keybags have no DPSL.
+            let dp = self
+                .sha256_iterations
+                .filter(|_| !mbdb)
+                .map(|n| (random::<20>().to_vec(), n));
             let mut kb = Keybag {
                 version: 3,
                 kind: 1,
@@ -293,21 +358,40 @@ impl BackupBuilder {
             domain: Option<String>,
             path: Option<String>,
             flags: Option<i64>,
+            /// The `file` column as given (raw rows).
             blob: Option<Vec<u8>>,
+            /// The record of a built entry, encoded for the era when the list is written.
+            meta: Option<MbFile>,
         }
         let mut rows = Vec::new();
         let mut file_ids = Vec::new();
         let mut inode = 1000u64;
-        let base = |path: &str, mode: u32, inode: u64, modified: i64| MbFile {
-            mode,
-            user_id: 501,
-            group_id: 501,
-            last_modified: modified,
-            last_status_change: modified,
-            birth: modified,
-            inode,
-            relative_path: Some(path.to_owned()),
-            ..Default::default()
+        let base = |domain: &str, path: &str, mode: u32, inode: u64, modified: i64| {
+            let (user_id, group_id) = self
+                .owners
+                .iter()
+                .rev()
+                .find(|o| o.0 == domain && o.1 == path)
+                .map_or((501, 501), |o| (o.2, o.3));
+            let xattrs: Vec<(String, Vec<u8>)> = self
+                .xattrs
+                .iter()
+                .filter(|x| x.0 == domain && x.1 == path)
+                .map(|x| (x.2.clone(), x.3.clone()))
+                .collect();
+            MbFile {
+                mode,
+                user_id,
+                group_id,
+                last_modified: modified,
+                last_status_change: modified,
+                birth: modified,
+                inode,
+                relative_path: Some(path.to_owned()),
+                extended_attributes: (!xattrs.is_empty())
+                    .then(|| crate::mbfile::xattr_plist(xattrs)),
+                ..Default::default()
+            }
         };
         // The keychain can only be encrypted once the class keys exist: add it as one more file.
         let keychain_item = self.keychain.as_ref().map(|specs| {
@@ -334,7 +418,7 @@ impl BackupBuilder {
                     class,
                 } => {
                     let id = file_id(domain, path);
-                    let mut meta = base(path, 0o100644, inode, self.modified);
+                    let mut meta = base(domain, path, 0o100644, inode, self.modified);
                     meta.protection_class = *class;
                     let (size, digest, ek) =
                         self.write_blob(dir, &id, contents, *class, key_of(*class))?;
@@ -346,7 +430,8 @@ impl BackupBuilder {
                         domain: Some(domain.clone()),
                         path: Some(path.clone()),
                         flags: Some(1),
-                        blob: Some(encode_mbfile(&meta)),
+                        blob: None,
+                        meta: Some(meta),
                     });
                     file_ids.push(id);
                 }
@@ -355,21 +440,23 @@ impl BackupBuilder {
                     domain: Some(domain.clone()),
                     path: Some(path.clone()),
                     flags: Some(2),
-                    blob: Some(encode_mbfile(&base(path, 0o040755, inode, self.modified))),
+                    blob: None,
+                    meta: Some(base(domain, path, 0o040755, inode, self.modified)),
                 }),
                 Item::Symlink {
                     domain,
                     path,
                     target,
                 } => {
-                    let mut meta = base(path, 0o120755, inode, self.modified);
+                    let mut meta = base(domain, path, 0o120755, inode, self.modified);
                     meta.target = Some(target.clone());
                     rows.push(Row {
                         file_id: file_id(domain, path),
                         domain: Some(domain.clone()),
                         path: Some(path.clone()),
                         flags: Some(4),
-                        blob: Some(encode_mbfile(&meta)),
+                        blob: None,
+                        meta: Some(meta),
                     })
                 }
                 Item::Raw {
@@ -392,6 +479,7 @@ impl BackupBuilder {
                         )?;
                         if blob.is_none() {
                             let mut meta = base(
+                                domain.as_deref().unwrap_or(""),
                                 path.as_deref().unwrap_or(""),
                                 0o100644,
                                 inode,
@@ -410,54 +498,89 @@ impl BackupBuilder {
                         path: path.clone(),
                         flags: *flags,
                         blob,
+                        meta: None,
                     })
                 }
             }
         }
 
-        // Manifest.db, built in a temporary file, then encrypted for the iOS 10.2+ scheme.
-        let db_path = dir.join("Manifest.db");
-        let tmp_db = dir.join("Manifest.db.sesame-build");
-        let _ = std::fs::remove_file(&tmp_db);
-        {
-            let sql = |e: rusqlite::Error| BackupError::Manifest(e.to_string());
-            let mut conn = rusqlite::Connection::open(&tmp_db).map_err(sql)?;
-            conn.execute_batch(
-                "CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, file BLOB);
-                 CREATE INDEX FilesDomainIdx ON Files(domain);
-                 CREATE INDEX FilesRelativePathIdx ON Files(relativePath);
-                 CREATE INDEX FilesFlagsIdx ON Files(flags);
-                 CREATE TABLE Properties (key TEXT PRIMARY KEY, value BLOB);",
-            )
-            .map_err(sql)?;
-            let tx = conn.transaction().map_err(sql)?;
-            {
-                let mut st = tx
-                    .prepare("INSERT OR REPLACE INTO Files VALUES (?1, ?2, ?3, ?4, ?5)")
-                    .map_err(sql)?;
-                for r in &rows {
-                    st.execute(rusqlite::params![
-                        r.file_id, r.domain, r.path, r.flags, r.blob
-                    ])
-                    .map_err(sql)?;
-                }
-            }
-            tx.commit().map_err(sql)?;
-        }
         let mut manifest_key = None;
-        match (self.sha256_iterations, key_of(DEFAULT_CLASS)) {
-            (Some(_), Some(ck)) => {
-                let mut db = Zeroizing::new(std::fs::read(&tmp_db).map_err(|e| io(&tmp_db, e))?);
-                let mk = Zeroizing::new(random::<32>());
-                pkcs7_pad(&mut db);
-                cbc_encrypt_in_place(&mk, &[0; 16], &mut db);
-                std::fs::write(&db_path, &*db).map_err(|e| io(&db_path, e))?;
-                std::fs::remove_file(&tmp_db).map_err(|e| io(&tmp_db, e))?;
-                let mut v = DEFAULT_CLASS.to_le_bytes().to_vec();
-                v.extend(aeskw::wrap(ck, mk.as_ref()));
-                manifest_key = Some(v);
+        if mbdb {
+            // Manifest.mbdb (never encrypted), records in the order the entries were given.
+            let records: Vec<crate::mbdb::Record> = rows
+                .iter()
+                .map(|r| {
+                    crate::mbdb::Record::from_entry(&crate::ManifestEntry {
+                        file_id: r.file_id.clone(),
+                        domain: r.domain.clone().unwrap_or_default(),
+                        relative_path: r.path.clone().unwrap_or_default(),
+                        kind: crate::EntryKind::from_flags(r.flags.unwrap_or(0)),
+                        meta: r.meta.clone(),
+                    })
+                })
+                .collect();
+            let m = crate::mbdb::Mbdb {
+                version: crate::mbdb::VERSION,
+                records,
+                ..Default::default()
+            };
+            let (bytes, offsets) = m.to_bytes()?;
+            let p = dir.join(crate::mbdb::MBDB_NAME);
+            std::fs::write(&p, bytes).map_err(|e| io(&p, e))?;
+            if self.mbdx {
+                let x = crate::mbdb::Mbdx::for_records(&m.records, &offsets)?;
+                let p = dir.join(crate::mbdb::MBDX_NAME);
+                std::fs::write(&p, x.to_bytes()).map_err(|e| io(&p, e))?;
             }
-            _ => std::fs::rename(&tmp_db, &db_path).map_err(|e| io(&db_path, e))?,
+        } else {
+            // Manifest.db, built in a temporary file, then encrypted for the iOS 10.2+ scheme.
+            let db_path = dir.join("Manifest.db");
+            let tmp_db = dir.join("Manifest.db.sesame-build");
+            let _ = std::fs::remove_file(&tmp_db);
+            {
+                let sql = |e: rusqlite::Error| BackupError::Manifest(e.to_string());
+                let mut conn = rusqlite::Connection::open(&tmp_db).map_err(sql)?;
+                conn.execute_batch(
+                    "CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, file BLOB);
+                     CREATE INDEX FilesDomainIdx ON Files(domain);
+                     CREATE INDEX FilesRelativePathIdx ON Files(relativePath);
+                     CREATE INDEX FilesFlagsIdx ON Files(flags);
+                     CREATE TABLE Properties (key TEXT PRIMARY KEY, value BLOB);",
+                )
+                .map_err(sql)?;
+                let tx = conn.transaction().map_err(sql)?;
+                {
+                    let mut st = tx
+                        .prepare("INSERT OR REPLACE INTO Files VALUES (?1, ?2, ?3, ?4, ?5)")
+                        .map_err(sql)?;
+                    for r in &rows {
+                        let blob = r
+                            .blob
+                            .clone()
+                            .or_else(|| r.meta.as_ref().map(encode_mbfile));
+                        st.execute(rusqlite::params![
+                            r.file_id, r.domain, r.path, r.flags, blob
+                        ])
+                        .map_err(sql)?;
+                    }
+                }
+                tx.commit().map_err(sql)?;
+            }
+            match (self.sha256_iterations, key_of(DEFAULT_CLASS)) {
+                (Some(_), Some(ck)) => {
+                    let mut db =
+                        Zeroizing::new(std::fs::read(&tmp_db).map_err(|e| io(&tmp_db, e))?);
+                    let mk = Zeroizing::new(random::<32>());
+                    pkcs7_pad(&mut db);
+                    cbc_encrypt_in_place(&mk, &[0; 16], &mut db);
+                    std::fs::write(&db_path, &*db).map_err(|e| io(&db_path, e))?;
+                    std::fs::remove_file(&tmp_db).map_err(|e| io(&tmp_db, e))?;
+                    let mut v = DEFAULT_CLASS.to_le_bytes().to_vec();
+                    v.extend(aeskw::wrap(ck, mk.as_ref()));
+                    manifest_key = Some(v);
+                }
+                _ => std::fs::rename(&tmp_db, &db_path).map_err(|e| io(&db_path, e))?,
+            }
         }
 
         // The plists.
@@ -474,7 +597,14 @@ impl BackupBuilder {
         if let Some(kb) = &keybag {
             m.insert("BackupKeyBag".into(), Value::Data(kb.to_bytes()));
         }
-        m.insert("Version".into(), "10.0".into());
+        // Manifest.plist's Version is the backup format's: 9.1 for the last Manifest.mbdb
+        // backups (iOS 9), 7.0 for iOS 4's; 10.0 from Manifest.db on.
+        let version = match (mbdb, self.mbdx) {
+            (false, _) => "10.0",
+            (true, false) => "9.1",
+            (true, true) => "7.0",
+        };
+        m.insert("Version".into(), version.into());
         m.insert("Date".into(), Value::Date(now));
         m.insert("SystemDomainsVersion".into(), "24.0".into());
         if let Some(mk) = manifest_key {
@@ -508,7 +638,7 @@ impl BackupBuilder {
         status.insert("IsFullBackup".into(), Value::Boolean(false));
         status.insert("SnapshotState".into(), "finished".into());
         status.insert("UUID".into(), hex::encode_upper(random::<16>()).into());
-        status.insert("Version".into(), "3.3".into());
+        status.insert("Version".into(), if mbdb { "2.4" } else { "3.3" }.into());
         write_plist(&dir.join("Status.plist"), &Value::Dictionary(status), true)?;
 
         Ok(BuiltBackup {
@@ -530,7 +660,12 @@ impl BackupBuilder {
         class: u32,
         class_key: Option<&Zeroizing<[u8; 32]>>,
     ) -> Result<(u64, Vec<u8>, Option<Vec<u8>>)> {
-        self.write_blob_at(&dir.join(&id[..2]), id, contents, class, class_key)
+        // Blobs lie flat before iOS 10, in two-letter folders from then on.
+        let sub = match self.era {
+            Era::Mbdb => dir.to_path_buf(),
+            Era::ManifestDb => dir.join(&id[..2]),
+        };
+        self.write_blob_at(&sub, id, contents, class, class_key)
     }
 
     /// Writes one blob (encrypted when there is a class key); returns (size, SHA-1, EncryptionKey).

@@ -1,7 +1,7 @@
-//! File contents: `<root>/<first two hex>/<fileID>`, AES-256-CBC with a zero IV and PKCS#7
-//! padding under a per-file key (encrypted backups), or plain (unencrypted ones, and copies that
-//! mvt or iOSbackup decrypted in place but left marked encrypted: told by content, see
-//! `copy_file_with` and [`looks_plain`]).
+//! File contents: `<root>/<first two hex>/<fileID>` (`<root>/<fileID>` before iOS 10),
+//! AES-256-CBC with a zero IV and PKCS#7 padding under a per-file key (encrypted backups), or
+//! plain (unencrypted ones, and copies that mvt or iOSbackup decrypted in place but left marked
+//! encrypted: told by content, see `copy_file_with` and [`looks_plain`]).
 //!
 //! Decryption streams in chunks, so memory stays flat in the size of the file; a chunk can be
 //! decrypted on several threads at once, since CBC block i needs only ciphertext block i-1.
@@ -140,10 +140,21 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 impl Backup {
-    /// Where a file's contents live: `<root>/<first 2 chars>/<fileID>`.
+    /// Where a file's contents live: `<root>/<first 2 chars>/<fileID>`, or `<root>/<fileID>`
+    /// in backups from iOS 4 to 9 (Manifest.mbdb), whose blobs lie flat.
     pub fn blob_path(&self, file_id: &str) -> PathBuf {
-        let prefix = file_id.get(..2).unwrap_or(file_id);
-        self.root.join(prefix).join(file_id)
+        self.root.join(self.blob_rel(file_id))
+    }
+
+    /// `blob_path` relative to the backup folder: where a copy of the same era puts the blob.
+    pub fn blob_rel(&self, file_id: &str) -> PathBuf {
+        match self.era {
+            crate::manifest::Era::Mbdb => PathBuf::from(file_id),
+            crate::manifest::Era::ManifestDb => {
+                let prefix = file_id.get(..2).unwrap_or(file_id);
+                PathBuf::from(prefix).join(file_id)
+            }
+        }
     }
 
     /// Writes a file's plain contents to `out` (decrypting when the backup is encrypted).

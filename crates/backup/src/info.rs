@@ -113,6 +113,11 @@ pub struct BackupInfo {
     pub already_decrypted: bool,
     pub was_passcode_set: Option<bool>,
     pub size_on_disk: u64,
+    /// Which file list the backup keeps: "ios10" (Manifest.db: iOS 10 and later) or "mbdb"
+    /// (Manifest.mbdb: iOS 4 to 9). None when it has neither.
+    pub era: Option<String>,
+    /// What the era means, in words.
+    pub era_description: Option<String>,
     /// "ios10.2" or "legacy" when encrypted.
     pub key_scheme: Option<String>,
     pub sha1_iterations: Option<u32>,

@@ -686,7 +686,7 @@ pub fn read_keychain(backup: &crate::Backup, keys: Option<&UnlockedKeys>) -> Res
         .find(KEYCHAIN_DOMAIN, KEYCHAIN_PATH)
         .ok_or_else(|| {
             BackupError::malformed(
-                backup.root.join("Manifest.db"),
+                backup.root.join(backup.era.list_file()),
                 "the backup has no keychain (no KeychainDomain/keychain-backup.plist)",
             )
         })?;

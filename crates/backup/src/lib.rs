@@ -15,6 +15,7 @@ pub mod keybag;
 pub mod keychain;
 pub mod locate;
 pub mod manifest;
+pub mod mbdb;
 pub mod mbfile;
 pub mod outdir;
 pub mod paths;
@@ -26,7 +27,7 @@ pub use error::{BackupError, Result};
 pub use hashline::HashLine;
 pub use kdf::KdfParams;
 pub use keybag::{ClassKey, Keybag};
-pub use manifest::{EntryKind, Manifest, ManifestEntry};
+pub use manifest::{EntryKind, Era, Manifest, ManifestEntry};
 pub use mbfile::MbFile;
 pub use outdir::OutDir;
 

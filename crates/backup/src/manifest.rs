@@ -1,8 +1,10 @@
-//! Manifest.db: the list of files in a backup (domain, relativePath, flags, MBFile record).
+//! The list of files in a backup: Manifest.db (iOS 10 on: domain, relativePath, flags, MBFile
+//! record), or Manifest.mbdb (iOS 4 to 9, see `mbdb`), both read into the same entry type so
+//! that nothing above this layer needs to know which era a backup is from.
 //!
 //! Encrypted iOS 10.2+ backups encrypt the whole database (AES-256-CBC, zero IV, key from
 //! `ManifestKey`). It is decrypted in memory and opened by SQLite from there: the source file
-//! is only ever read.
+//! is only ever read. Manifest.mbdb is never encrypted.
 
 use crate::backup::{Backup, UnlockedKeys};
 use crate::error::{BackupError, Result};
@@ -58,7 +60,48 @@ impl EntryKind {
     }
 }
 
-/// One row of `Files`.
+/// Which file list a backup keeps, and so where its blobs lie.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Era {
+    /// iOS 10 and later: Manifest.db (SQLite), blobs in two-letter folders.
+    #[default]
+    ManifestDb,
+    /// iOS 4 to 9: Manifest.mbdb, blobs flat in the backup folder.
+    Mbdb,
+}
+
+impl Era {
+    /// "ios10" or "mbdb": what `info --json` says.
+    pub fn id(self) -> &'static str {
+        match self {
+            Era::ManifestDb => "ios10",
+            Era::Mbdb => "mbdb",
+        }
+    }
+
+    /// The file that holds the list.
+    pub fn list_file(self) -> &'static str {
+        match self {
+            Era::ManifestDb => "Manifest.db",
+            Era::Mbdb => "Manifest.mbdb",
+        }
+    }
+
+    /// What the era means, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Era::ManifestDb => {
+                "iOS 10 or later: the file list is Manifest.db (SQLite), the files are in two-letter folders"
+            }
+            Era::Mbdb => {
+                "iOS 4 to 9: the file list is Manifest.mbdb, the files lie flat in the backup folder; \
+                 copies Sesame writes keep that layout, which iTunes and the tools of that era read"
+            }
+        }
+    }
+}
+
+/// One row of `Files` (or one Manifest.mbdb record).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManifestEntry {
     pub file_id: String,
@@ -76,13 +119,15 @@ impl ManifestEntry {
     }
 }
 
-/// The decoded Manifest.db.
+/// The decoded Manifest.db or Manifest.mbdb.
 #[derive(Clone, Debug, Default)]
 pub struct Manifest {
     entries: Vec<ManifestEntry>,
     index: HashMap<(String, String), usize>,
     /// Rows that were skipped or only partly understood, in words.
     pub warnings: Vec<String>,
+    /// Which file the entries came from.
+    pub era: Era,
 }
 
 /// The 16 bytes every SQLite 3 database starts with.
@@ -141,6 +186,45 @@ impl Manifest {
             .enumerate()
             .map(|(i, e)| ((e.domain.clone(), e.relative_path.clone()), i))
             .collect();
+    }
+
+    /// The entries of a parsed Manifest.mbdb, with its warnings (damage, odd version).
+    ///
+    /// A name (domain and path, as text) that two records share is listed once, with the
+    /// later record, as `find` would answer: writers that make a file per name (extract)
+    /// must not get two. A warning says so.
+    pub fn from_mbdb(m: &crate::mbdb::Mbdb) -> Manifest {
+        let mut warnings = m.warnings();
+        let mut entries: Vec<ManifestEntry> = Vec::with_capacity(m.records.len());
+        let mut at: HashMap<(String, String), usize> = HashMap::new();
+        for (n, r) in m.records.iter().enumerate() {
+            let e = r.to_entry();
+            match at.entry((e.domain.clone(), e.relative_path.clone())) {
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    warnings.push(format!(
+                        "Manifest.mbdb record {} repeats {}/{}: the later record is used",
+                        n + 1,
+                        e.domain,
+                        e.relative_path
+                    ));
+                    entries[*o.get()] = e;
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(entries.len());
+                    entries.push(e);
+                }
+            }
+        }
+        let mut out = Manifest::from_entries(entries);
+        out.era = Era::Mbdb;
+        out.warnings = warnings;
+        out
+    }
+
+    /// Reads Manifest.mbdb bytes (see `mbdb::parse`: a damaged record ends the list, with a
+    /// warning; Err only when the bytes are no Manifest.mbdb at all).
+    pub fn from_mbdb_bytes(bytes: &[u8]) -> Result<Manifest> {
+        Ok(Manifest::from_mbdb(&crate::mbdb::parse(bytes)?))
     }
 
     /// Reads the `Files` table of a plain (decrypted) Manifest.db given as bytes.
@@ -314,6 +398,28 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     pi == p.len()
 }
 
+/// A Manifest.mbdb or Manifest.mbdx read whole, refused past `mbdb::MAX_FILE_LEN` (without
+/// reading more than that): a real one is tens of MB, a bigger one is only there to exhaust
+/// memory.
+pub(crate) fn read_capped(path: &std::path::Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| BackupError::io(path, e))?;
+    let mut raw = Vec::new();
+    f.take(crate::mbdb::MAX_FILE_LEN + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| BackupError::io(path, e))?;
+    if raw.len() as u64 > crate::mbdb::MAX_FILE_LEN {
+        return Err(BackupError::malformed(
+            path,
+            format!(
+                "over {} MiB, far more than any real backup's file list: refusing to read it",
+                crate::mbdb::MAX_FILE_LEN >> 20
+            ),
+        ));
+    }
+    Ok(raw)
+}
+
 /// Strips PKCS#7 padding when it is valid; returns the unpadded length.
 pub(crate) fn pkcs7_len(data: &[u8]) -> Option<usize> {
     let &last = data.last()?;
@@ -394,8 +500,37 @@ impl Backup {
         self.encrypted && !self.already_decrypted()
     }
 
-    /// Reads Manifest.db. `keys` is needed for encrypted iOS 10.2+ backups.
+    /// The bytes of Manifest.mbdb (iOS 4 to 9; never encrypted), read once, with a size
+    /// limit: a real one is tens of MB.
+    pub fn mbdb_bytes(&self) -> Result<Vec<u8>> {
+        read_capped(&self.root.join(Era::Mbdb.list_file()))
+    }
+
+    /// An error about a file named by its name alone (from a parser that reads bytes) made
+    /// to name it in this backup's folder.
+    pub(crate) fn in_folder(&self, e: BackupError) -> BackupError {
+        match e {
+            BackupError::Malformed { path, what } if path.components().count() == 1 => {
+                BackupError::Malformed {
+                    path: self.root.join(path),
+                    what,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Reads Manifest.mbdb (iOS 4 to 9) into entries.
+    fn open_mbdb_manifest(&self) -> Result<Manifest> {
+        Manifest::from_mbdb_bytes(&self.mbdb_bytes()?).map_err(|e| self.in_folder(e))
+    }
+
+    /// Reads the file list: Manifest.db, or Manifest.mbdb for backups from iOS 4 to 9.
+    /// `keys` is needed for encrypted iOS 10.2+ backups only.
     pub fn open_manifest(&self, keys: Option<&UnlockedKeys>) -> Result<Manifest> {
+        if self.era == Era::Mbdb {
+            return self.open_mbdb_manifest();
+        }
         let bytes = self.manifest_db_bytes(keys)?;
         Manifest::from_db_bytes(&bytes).map_err(|e| match e {
             BackupError::Manifest(w) => BackupError::malformed(self.root.join("Manifest.db"), w),

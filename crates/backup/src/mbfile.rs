@@ -429,6 +429,34 @@ pub fn without_encryption_key(blob: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Extended attributes as MBFile's `ExtendedAttributes` holds them: a binary plist dict of
+/// name to data, in the order given (Manifest.mbdb keeps them as record properties instead).
+pub fn xattr_plist(pairs: impl IntoIterator<Item = (String, Vec<u8>)>) -> Vec<u8> {
+    let d: Dictionary = pairs
+        .into_iter()
+        .map(|(n, v)| (n, Value::Data(v)))
+        .collect();
+    let mut out = Vec::new();
+    Value::Dictionary(d)
+        .to_writer_binary(&mut out)
+        .expect("writing a plist to memory cannot fail");
+    out
+}
+
+/// The (name, value) pairs of an `ExtendedAttributes` plist; None when it is not a dict.
+/// String values (some writers use them) come back as their UTF-8 bytes.
+pub fn xattr_pairs(bytes: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
+    let v = crate::plistsafe::parse(bytes).ok()?;
+    let d = v.as_dictionary()?;
+    d.iter()
+        .map(|(k, v)| match v {
+            Value::Data(b) => Some((k.clone(), b.clone())),
+            Value::String(s) => Some((k.clone(), s.as_bytes().to_vec())),
+            _ => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 use crate::backup::{Backup, UnlockedKeys};
 use crate::error::{BackupError, Result};
 use crate::file::is_valid_file_id;
-use crate::manifest::{EntryKind, Manifest, ManifestEntry};
+use crate::manifest::{EntryKind, Era, Manifest, ManifestEntry};
 use crate::outdir::OutDir;
 pub use crate::outdir::PARTIAL;
 use crate::paths;
@@ -404,9 +404,12 @@ fn blob_len(backup: &Backup, e: &ManifestEntry) -> Option<u64> {
         .map(|m| m.len())
 }
 
-/// Blobs in the source's two-letter folders that no Manifest.db row names: copied as they
-/// are, so that nothing of the source is lost in the copy.
+/// Blobs in the source that no file-list entry names: copied as they are, so that nothing of
+/// the source is lost in the copy.
 fn orphan_blobs(backup: &Backup, named: &std::collections::HashSet<&str>) -> Vec<(PathBuf, u64)> {
+    if backup.era == Era::Mbdb {
+        return flat_orphan_blobs(backup, named);
+    }
     let mut out = Vec::new();
     let Ok(top) = std::fs::read_dir(&backup.root) else {
         return out;
@@ -436,9 +439,35 @@ fn orphan_blobs(backup: &Backup, named: &std::collections::HashSet<&str>) -> Vec
     out
 }
 
-/// Writes a decrypted copy of `backup` into `out` that reads as an unencrypted backup:
-/// plain blobs at the same paths (only where the source has a blob), blobs without a row
-/// copied as they are, a plain Manifest.db whose MBFile records carry no EncryptionKey,
+/// Blobs lying flat in a Manifest.mbdb backup's folder that no record names. Only names of
+/// 40 hex digits (SHA-1 fileIDs) are blobs: the plists and the file list lie beside them.
+fn flat_orphan_blobs(
+    backup: &Backup,
+    named: &std::collections::HashSet<&str>,
+) -> Vec<(PathBuf, u64)> {
+    let mut out = Vec::new();
+    let Ok(top) = std::fs::read_dir(&backup.root) else {
+        return out;
+    };
+    for f in top.flatten() {
+        let id = f.file_name().to_string_lossy().into_owned();
+        if id.len() == 40
+            && id.bytes().all(|b| b.is_ascii_hexdigit())
+            && !named.contains(id.as_str())
+            && f.file_type().is_ok_and(|t| t.is_file())
+        {
+            let len = f.metadata().map_or(0, |m| m.len());
+            out.push((PathBuf::from(&id), len));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Writes a decrypted copy of `backup` into `out` that reads as an unencrypted backup of the
+/// same era: plain blobs at the same paths (only where the source has a blob), blobs without
+/// a row copied as they are, a plain Manifest.db whose MBFile records carry no EncryptionKey
+/// (or a Manifest.mbdb whose records have empty encryption keys, for iOS 4 to 9),
 /// Manifest.plist with IsEncrypted false, Info/Status copied. Manifest.plist and
 /// Status.plist, which make the copy look complete, are written only when every file is in.
 pub fn decrypt_backup(
@@ -451,11 +480,29 @@ pub fn decrypt_backup(
     if backup.needs_password() && keys.is_none() {
         return Err(BackupError::PasswordNeeded);
     }
-    let db = backup.manifest_db_bytes(keys)?;
-    let manifest = Manifest::from_db_bytes(&db).map_err(|e| match e {
-        BackupError::Manifest(w) => BackupError::malformed(backup.root.join("Manifest.db"), w),
+    // The file list, read once: Manifest.db (decrypted in memory) or Manifest.mbdb (plain).
+    let list_path = backup.root.join(backup.era.list_file());
+    let named_err = |e| match e {
+        BackupError::Manifest(w) => BackupError::malformed(&list_path, w),
         other => other,
-    })?;
+    };
+    let (list, manifest, every) = match backup.era {
+        Era::ManifestDb => {
+            let db = backup.manifest_db_bytes(keys)?;
+            let manifest = Manifest::from_db_bytes(&db).map_err(named_err)?;
+            (FileList::Db(db), manifest, None)
+        }
+        Era::Mbdb => {
+            let raw = backup.mbdb_bytes()?;
+            let parsed = crate::mbdb::parse(&raw).map_err(|e| backup.in_folder(e))?;
+            let manifest = Manifest::from_mbdb(&parsed);
+            // Every record, repeats included: the manifest keeps one entry per name, but
+            // each record's blob belongs in the copy.
+            let every: Vec<ManifestEntry> = parsed.records.iter().map(|r| r.to_entry()).collect();
+            (FileList::Mbdb { raw, parsed }, manifest, Some(every))
+        }
+    };
+    let entries = every.as_deref().unwrap_or(manifest.entries());
     let dir = OutDir::prepare(out, &[&backup.root], opts.force)?;
     let threads = opts.threads();
     let mut report = DecryptReport {
@@ -466,13 +513,15 @@ pub fn decrypt_backup(
 
     let mut files: Vec<(&ManifestEntry, u64)> = Vec::new();
     let mut named = std::collections::HashSet::new();
-    for e in manifest.entries() {
+    for e in entries {
         match e.kind {
+            // A blob named twice is written once: two workers on one output name would race.
             EntryKind::File if is_valid_file_id(&e.file_id) => {
-                named.insert(e.file_id.as_str());
-                // A file with no blob in the source (often an empty one) gets none in the copy.
-                if let Some(len) = blob_len(backup, e) {
-                    files.push((e, len));
+                if named.insert(e.file_id.as_str()) {
+                    // A file with no blob in the source (often an empty one) gets none in the copy.
+                    if let Some(len) = blob_len(backup, e) {
+                        files.push((e, len));
+                    }
                 }
             }
             EntryKind::File => report
@@ -495,7 +544,7 @@ pub fn decrypt_backup(
     );
     let tally = Tally::default();
     run_pool(&files, threads, &|&(e, len)| {
-        let rel = Path::new(&e.file_id[..2]).join(&e.file_id);
+        let rel = backup.blob_rel(&e.file_id);
         tally.write(&shared, backup, e, keys, &dir, &rel, len, opts, false);
     });
     let (files, bytes, warnings, failed, refused) = tally.finish()?;
@@ -530,13 +579,20 @@ pub fn decrypt_backup(
         return Err(BackupError::Cancelled);
     }
 
-    // Manifest.db: the plain database, with EncryptionKey taken out of every MBFile record.
-    let mut pf = dir.create(Path::new("Manifest.db"))?;
-    pf.write_all(&db).map_err(|e| pf.error(e))?;
-    pf.flush().map_err(|e| pf.error(e))?;
-    drop(db);
-    strip_encryption_keys(pf.temp_path())?;
-    pf.commit(None)?;
+    match list {
+        FileList::Db(db) => {
+            // Manifest.db: the plain database, with EncryptionKey taken out of every MBFile record.
+            let mut pf = dir.create(Path::new("Manifest.db"))?;
+            pf.write_all(&db).map_err(|e| pf.error(e))?;
+            pf.flush().map_err(|e| pf.error(e))?;
+            drop(db);
+            strip_encryption_keys(pf.temp_path())?;
+            pf.commit(None)?;
+        }
+        FileList::Mbdb { raw, parsed } => {
+            write_mbdb_copy(backup, &dir, &raw, parsed, &mut report.warnings)?
+        }
+    }
 
     let src = backup.root.join("Info.plist");
     if src.is_file() {
@@ -585,6 +641,64 @@ pub fn decrypt_backup(
     }
     dir.finish()?;
     Ok(report)
+}
+
+/// A backup's file list as `decrypt_backup` read it.
+enum FileList {
+    /// The plain bytes of Manifest.db.
+    Db(zeroize::Zeroizing<Vec<u8>>),
+    /// Manifest.mbdb as read, and parsed.
+    Mbdb {
+        raw: Vec<u8>,
+        parsed: crate::mbdb::Mbdb,
+    },
+}
+
+/// The copy's Manifest.mbdb: every record exactly as in the source but with its encryption key
+/// emptied (length 0xFFFF, as unencrypted backups of that era have it); the rest of a damaged
+/// file, which could not be read as records, is kept as it was. iOS 4's Manifest.mbdx, whose
+/// offsets shift with the shorter records, is rewritten to point at the same records.
+fn write_mbdb_copy(
+    backup: &Backup,
+    dir: &OutDir,
+    raw: &[u8],
+    mut parsed: crate::mbdb::Mbdb,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let old_offsets = std::mem::take(&mut parsed.offsets);
+    for r in &mut parsed.records {
+        r.encryption_key = None;
+    }
+    let (mut bytes, new_offsets) = parsed.to_bytes().map_err(|e| backup.in_folder(e))?;
+    if let Some(d) = &parsed.damage {
+        bytes.extend_from_slice(raw.get(d.offset..).unwrap_or_default());
+        warnings.push(
+            "Manifest.mbdb: the part that could not be read was copied as it was (still with \
+             any encryption keys in it)"
+                .into(),
+        );
+    }
+    dir.write_file(Path::new("Manifest.mbdb"), &bytes)?;
+    let src = backup.root.join("Manifest.mbdx");
+    if !src.is_file() {
+        return Ok(());
+    }
+    let index = crate::manifest::read_capped(&src)?;
+    match crate::mbdb::parse_mbdx(&index) {
+        Ok(x) => {
+            let (x, unmatched) = x.remapped(&old_offsets, &new_offsets);
+            if unmatched > 0 {
+                warnings.push(format!(
+                    "Manifest.mbdx: {unmatched} entries point at no Manifest.mbdb record; kept as they were"
+                ));
+            }
+            dir.write_file(Path::new("Manifest.mbdx"), &x.to_bytes())
+        }
+        Err(e) => {
+            warnings.push(format!("Manifest.mbdx: {e}; copied as it was"));
+            dir.write_file(Path::new("Manifest.mbdx"), &index)
+        }
+    }
 }
 
 /// Rewrites every MBFile record of a Manifest.db file without its EncryptionKey.
@@ -764,19 +878,9 @@ pub fn rekey_backup(
     let kb = backup.keybag()?;
     let old_k = crate::kdf::derive_fast(old_password, &kb.kdf_params());
     let old_keys = UnlockedKeys::from_keybag(kb, &old_k)?;
-    // A copy of a backup whose file list is missing or damaged would be no backup at all.
-    if backup.root.join("Manifest.db").exists() || backup.manifest_key.is_some() {
-        backup.open_manifest(Some(&old_keys))?;
-    } else {
-        let mbdb = backup.root.join("Manifest.mbdb");
-        let head = std::fs::read(&mbdb).map_err(|e| BackupError::io(&mbdb, e))?;
-        if !head.starts_with(b"mbdb") {
-            return Err(BackupError::malformed(
-                &mbdb,
-                "not a Manifest.mbdb file list",
-            ));
-        }
-    }
+    // A copy of a backup whose file list is missing or unreadable would be no backup at all
+    // (Manifest.db must decrypt with the old password; Manifest.mbdb must be one).
+    backup.open_manifest(Some(&old_keys))?;
     let mut new_kb = kb.clone();
     let mut salt = vec![0u8; kb.salt.len().max(20)];
     rand::thread_rng().fill_bytes(&mut salt);

@@ -129,7 +129,9 @@ fn rows(db: &std::path::Path) -> BTreeMap<String, Option<Vec<u8>>> {
         .unwrap();
     let mut st = c.prepare("SELECT fileID, file FROM Files").unwrap();
     let v = st
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<Vec<u8>>>(1)?)))
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
+        })
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -159,8 +161,8 @@ fn a_copy_keeps_every_blob_and_every_record_field_but_the_key() {
     let b = Backup::open(&dir).unwrap();
     let t = tempfile::tempdir().unwrap();
     let out = t.path().join("copy");
-    let rep = sesame_backup::write::decrypt_backup(&b, None, &out, &Default::default(), &|_| {})
-        .unwrap();
+    let rep =
+        sesame_backup::write::decrypt_backup(&b, None, &out, &Default::default(), &|_| {}).unwrap();
     assert!(rep.failed.is_empty(), "{:?}", rep.failed);
     // The same blobs, byte for byte: none invented for files that had none, and the one
     // without a Manifest.db row kept too.
@@ -169,7 +171,10 @@ fn a_copy_keeps_every_blob_and_every_record_field_but_the_key() {
     assert_eq!(src, copy);
     assert_eq!(rep.orphan_blobs, 1);
     // Every record: the source's with EncryptionKey taken out, nothing else changed.
-    let (a, z) = (rows(&dir.join("Manifest.db")), rows(&out.join("Manifest.db")));
+    let (a, z) = (
+        rows(&dir.join("Manifest.db")),
+        rows(&out.join("Manifest.db")),
+    );
     assert_eq!(a.len(), z.len());
     let mut stripped = 0;
     for (id, file) in &a {
