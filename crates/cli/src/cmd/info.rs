@@ -64,6 +64,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     show("Serial number:", &info.serial_number);
     show("UDID:", &info.udid);
     outln!("{:<18} {}", "Folder:", info.path);
+    if let Some(era) = &info.era_description {
+        outln!("{:<18} {era}", "Format:");
+    }
     outln!("{:<18} {}", "Size on disk:", human_bytes(info.size_on_disk));
     outln!(
         "{:<18} {}",

@@ -90,7 +90,12 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             "{:<24} {:<12} {:<7} {:<20} {:>9} {:<10} {:<8} {}",
             i.device_name.as_deref().unwrap_or("?"),
             i.product_type.as_deref().unwrap_or("?"),
-            i.ios_version.as_deref().unwrap_or("?"),
+            match (i.ios_version.as_deref(), i.era.as_deref()) {
+                (Some(v), Some("mbdb")) => format!("{v}*"),
+                (Some(v), _) => v.to_string(),
+                (None, Some("mbdb")) => "<10*".to_string(),
+                (None, _) => "?".to_string(),
+            },
             i.last_backup_date.as_deref().unwrap_or("?"),
             human_bytes(i.size_on_disk),
             if i.already_decrypted {
@@ -104,6 +109,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         for w in &i.warnings {
             outln!("    warning: {w}");
         }
+    }
+    if infos.iter().any(|i| i.era.as_deref() == Some("mbdb")) {
+        outln!("* made by iOS 4 to 9 (Manifest.mbdb): Sesame reads and decrypts these too");
     }
     Ok(0)
 }
