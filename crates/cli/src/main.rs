@@ -25,10 +25,13 @@ macro_rules! out {
 }
 
 mod cmd;
+mod devices;
 mod explain;
+mod interrupt;
 mod output;
 mod password;
 mod rate;
+mod render;
 mod target;
 
 use clap::{Parser, Subcommand};

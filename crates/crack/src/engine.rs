@@ -1,60 +1,72 @@
-//! Stream → batches → kernels on every core → AES unwrap check → events.
+//! Stream → batches → devices → AES unwrap check → events.
 //!
 //! Threads: one producer walks the plan from the start index, keeps the guesses this shard owns,
-//! and cuts them into batches that cover consecutive index ranges `[lo, hi)`; a bounded channel
-//! hands them to the workers, so every worker takes the next batch as soon as it is free and no
-//! index is handed out twice or skipped. Workers derive keys with the kernel, `lanes()` guesses
-//! per call, once per group of targets that share KDF parameters, and check each target. The
-//! calling thread collects completions and owns all bookkeeping: the checkpoint position is the
-//! lowest `lo` of a batch not yet finished (batches finish out of order), or, when none is in
-//! flight, the first index not yet handed out.
+//! and cuts them into batches that cover consecutive index ranges `[lo, hi)`, each of the size
+//! the asking worker wants (many small ones for CPU threads, few large ones for a GPU), so that
+//! the devices together cover every index exactly once. Every device sits behind the
+//! [`Device`] trait and every worker runs the same loop: ask for a batch, derive keys in calls of
+//! at most [`Device::max_call`] passwords, once per group of targets that share KDF parameters,
+//! and check each key with one AES unwrap per target. The calling thread collects completions
+//! and owns all bookkeeping: the checkpoint position is the lowest `lo` of a batch not yet
+//! finished (batches finish out of order), or, when none is out, the first index not yet cut.
 //!
-//! GPUs ([`EngineConfig::gpus`]) are extra consumers of the same stream: each GPU worker asks the
-//! producer for a batch of the GPU's own (large) size, and the producer cuts it from the same
-//! cursor, so the CPU and GPU batches together still cover every index exactly once, and the
-//! checkpoint rule is the same. A GPU derives the final key (`sesame_gpu::GpuDevice::derive`) and
-//! the worker checks it with [`HashLine::key_matches`].
+//! A device that fails mid-batch hands the batch back to the producer, which gives it (split to
+//! the asker's size) to the next worker that asks: the batch never left the checkpoint's books,
+//! so nothing is lost, and the run goes on without that device. Workers stay until the run ends
+//! (they wait for handed-back batches after the stream ended), so the last batch of a failed
+//! device still finds someone.
+//!
+//! Pause ([`EngineConfig::pause`]): workers take no new batch; the ones they hold wait or
+//! finish, so the checkpoint stays below every guess not tried and does not move on.
 //!
 //! On a hit for every target, on exhaustion, on cancel or on error, [`run`] returns at once:
-//! workers still inside a kernel call finish that call, see the stop flag and exit on their own.
+//! workers still inside a derivation finish that call, see the stop flag and exit on their own.
 
+use crate::device::{CpuDevice, Device, DeviceError, DeviceKind};
 use crate::error::CrackError;
 use sesame_backup::{HashLine, KdfParams};
-use sesame_gpu::{GpuDevice, GpuError, KdfSpec};
+use sesame_gpu::GpuDevice;
 use sesame_guess::{Guess, Plan, PlanIter, Shard};
 use sesame_kernels::Kernel;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
+pub use crate::device::kdf_spec;
+
 /// How a run is carried out.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct EngineConfig {
     /// Worker threads (0 = every core).
     pub threads: usize,
-    /// Whether CPU worker threads run at all (false: the GPUs alone).
+    /// Whether CPU worker threads run at all (false: the other devices alone).
     pub cpu: bool,
     /// GPUs working beside the CPU threads; self-check them first (`sesame_gpu::discover_checked`).
     pub gpus: Vec<Arc<GpuDevice>>,
-    /// Guesses per GPU batch; `None`: each GPU's preferred batch (smaller for short plans).
+    /// More devices beside the CPU threads and the GPUs (other back ends; tests inject some).
+    pub devices: Vec<Arc<dyn Device>>,
+    /// Guesses per GPU-kind batch; `None`: each device's preferred batch (smaller for short plans).
     pub gpu_batch_size: Option<usize>,
-    /// The kernel every worker uses.
+    /// The kernel every CPU worker uses.
     pub kernel: Kernel,
     /// Which indices this process tries.
     pub shard: Shard,
     /// First global index to try (a resumed session's checkpoint).
     pub start: u64,
-    /// Guesses per batch; `None` picks from the cost of one guess (a multiple of the lanes).
+    /// Guesses per CPU batch; `None` picks from the cost of one guess (a multiple of the lanes).
     pub batch_size: Option<usize>,
     /// How often [`Event::Progress`] is sent.
     pub progress_interval: Duration,
     /// How often [`Event::Checkpoint`] is sent (also sent when the run ends for any reason).
     pub checkpoint_interval: Duration,
-    /// Set from outside (Ctrl-C) to stop: the run checkpoints and returns `Interrupted`.
+    /// Set from outside (a cancel handle, Ctrl-C in a front end) to stop: the run checkpoints
+    /// and returns `Interrupted`.
     pub cancel: Arc<AtomicBool>,
+    /// Set from outside to pause, cleared to resume (see the module docs).
+    pub pause: Arc<AtomicBool>,
     /// Guesses per second expected before the first batch finishes (for the first ETAs).
     pub expected_rate: Option<f64>,
 }
@@ -65,6 +77,7 @@ impl Default for EngineConfig {
             threads: 0,
             cpu: true,
             gpus: Vec::new(),
+            devices: Vec::new(),
             gpu_batch_size: None,
             kernel: Kernel::best(),
             shard: Shard::ALL,
@@ -73,8 +86,26 @@ impl Default for EngineConfig {
             progress_interval: Duration::from_secs(2),
             checkpoint_interval: Duration::from_secs(30),
             cancel: Arc::new(AtomicBool::new(false)),
+            pause: Arc::new(AtomicBool::new(false)),
             expected_rate: None,
         }
+    }
+}
+
+impl std::fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let devices: Vec<String> = self.devices.iter().map(|d| d.name()).collect();
+        f.debug_struct("EngineConfig")
+            .field("threads", &self.threads)
+            .field("cpu", &self.cpu)
+            .field("gpus", &self.gpus.len())
+            .field("devices", &devices)
+            .field("kernel", &self.kernel)
+            .field("shard", &self.shard)
+            .field("start", &self.start)
+            .field("batch_size", &self.batch_size)
+            .field("gpu_batch_size", &self.gpu_batch_size)
+            .finish_non_exhaustive()
     }
 }
 
@@ -86,6 +117,21 @@ impl EngineConfig {
         } else {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         }
+    }
+
+    /// Every device of the run, in the order progress lists them: the CPU threads (when
+    /// `cpu`), the GPUs, then `devices`.
+    pub fn all_devices(&self) -> Vec<Arc<dyn Device>> {
+        let mut out: Vec<Arc<dyn Device>> = Vec::new();
+        if self.cpu {
+            out.push(Arc::new(CpuDevice {
+                kernel: self.kernel,
+                threads: self.effective_threads(),
+            }));
+        }
+        out.extend(self.gpus.iter().map(|g| g.clone() as Arc<dyn Device>));
+        out.extend(self.devices.iter().cloned());
+        out
     }
 }
 
@@ -102,13 +148,13 @@ pub struct Progress {
     pub total: Option<u64>,
     /// Guesses per second in this run (all targets together count one guess once).
     pub rate: f64,
-    /// Seconds since this run started.
+    /// Seconds this run has worked (time paused is not counted).
     pub elapsed: f64,
     /// Estimated seconds left, when the total and a rate are known.
     pub eta: Option<f64>,
     /// Index in the plan of the source being worked on.
     pub source: Option<usize>,
-    /// Each device's share: the CPU threads together, then each GPU.
+    /// Each device's share: the CPU threads together, then each GPU, then other devices.
     pub devices: Vec<DeviceRate>,
 }
 
@@ -133,7 +179,7 @@ pub enum Event<'a> {
         batch_size: usize,
         start: u64,
         groups: usize,
-        /// The GPUs in use, by name.
+        /// The devices in use other than the CPU (GPUs), by name.
         gpus: Vec<String>,
     },
     /// Every `progress_interval`.
@@ -150,6 +196,12 @@ pub enum Event<'a> {
     },
     /// A target's password. Sent before the checkpoint that moves past it.
     Found(&'a Found),
+    /// A device failed and takes no more batches; the batch it held went back to the others.
+    DeviceFailed { device: &'a str, error: &'a str },
+    /// [`EngineConfig::pause`] was seen: no new batch is taken (a checkpoint follows).
+    Paused(&'a Progress),
+    /// The pause was lifted.
+    Resumed,
 }
 
 /// A recovered password. `Debug` does not show it.
@@ -203,28 +255,42 @@ struct Batch {
 /// (target, global index, password) of a hit.
 type Hit = (usize, u64, Zeroizing<Vec<u8>>);
 
+/// What workers and the producer tell the calling thread.
 enum Msg {
     Done {
         lo: u64,
         hi: u64,
         indices: Vec<u64>,
         hits: Vec<Hit>,
-        /// 0 = the CPU threads, 1 + i = `gpus[i]`.
+        /// Index into the run's device list.
         device: usize,
     },
-    /// The producer handed out every batch; the stream ends at this index.
+    /// The stream ends at this index (every batch of it has been cut).
     End { at: u64 },
     /// The producer hit an error at this point of the stream.
     Failed(CrackError),
+    /// A device failed; its batch went back to the producer before this was sent.
+    DeviceFailed { device: usize, error: String },
     /// A worker thread ended (normally or by panic).
     WorkerExit,
 }
 
+/// What workers tell the producer.
+enum Ask {
+    /// The next batch of up to `size` guesses, answered on `reply` (capacity 1).
+    Batch {
+        size: usize,
+        reply: SyncSender<Batch>,
+    },
+    /// A batch its device could not finish: give it to someone else.
+    Return(Batch),
+}
+
 /// Bookkeeping shared by the producer (hands out) and the calling thread (finishes).
 struct Tracker {
-    /// `lo` of every batch handed out and not finished.
+    /// `lo` of every batch handed out (or handed back) and not finished.
     in_flight: BTreeSet<u64>,
-    /// First index not handed out yet.
+    /// First index not cut yet.
     cursor: u64,
 }
 
@@ -255,25 +321,32 @@ fn group_targets(targets: &[HashLine]) -> Vec<Group> {
     groups
 }
 
-/// Guesses per batch when not given: whole kernel calls, about a second of work per batch for
-/// cheap schemes, one call for the 10M scheme.
+/// Guesses per CPU batch when not given: whole kernel calls, about a second of work per batch
+/// for cheap schemes, one call for the 10M scheme.
 pub fn auto_batch_size(kernel: Kernel, targets: &[HashLine]) -> usize {
-    let groups = group_targets(targets);
-    let lanes = kernel
-        .lanes_for(groups.iter().any(|g| g.params.dp.is_some()))
-        .max(1);
-    let compressions: u64 = groups
-        .iter()
-        .map(|g| {
-            let (a, b) = g.params.compressions_per_guess();
-            a + b
-        })
-        .sum::<u64>()
-        .max(1);
-    // Roughly 10^7 compressions per second per core on any kernel.
-    let per_second = (10_000_000 / compressions) as usize;
-    let calls = (per_second / lanes).clamp(1, 256);
-    calls * lanes
+    let params: Vec<KdfParams> = group_targets(targets)
+        .into_iter()
+        .map(|g| g.params)
+        .collect();
+    CpuDevice { kernel, threads: 1 }.preferred_batch(&params)
+}
+
+/// What the calling thread counts.
+struct Books {
+    started: Instant,
+    tried: u64,
+    dev_tried: Vec<u64>,
+    end_at: Option<u64>,
+    /// Time spent paused, so that rates and ETAs count working time only.
+    paused_total: Duration,
+    paused_since: Option<Instant>,
+}
+
+impl Books {
+    fn elapsed(&self) -> f64 {
+        let paused = self.paused_total + self.paused_since.map_or(Duration::ZERO, |t| t.elapsed());
+        self.started.elapsed().saturating_sub(paused).as_secs_f64()
+    }
 }
 
 /// Runs the plan against `targets` until every target is found, the stream ends, or
@@ -287,167 +360,162 @@ pub fn run(
     if targets.is_empty() {
         return Err(CrackError::NoTargets);
     }
-    let started = Instant::now();
-    let threads = if cfg.cpu { cfg.effective_threads() } else { 0 };
-    let gpus = cfg.gpus.clone();
-    if threads == 0 && gpus.is_empty() {
+    let devices: Vec<Arc<dyn Device>> = cfg
+        .all_devices()
+        .into_iter()
+        .filter(|d| d.workers() > 0)
+        .collect();
+    if devices.is_empty() {
         return Err(CrackError::NoDevice);
     }
-    let kernel = cfg.kernel;
     let shard = cfg.shard;
     let total = plan.len().map(|n| shard.count(n));
     let left = total.map(|t| t.saturating_sub(shard.count(cfg.start)));
-    let batch_size = match cfg.batch_size {
-        Some(b) => b.max(1),
-        None => {
-            // A short plan is still spread over every thread.
-            let auto = auto_batch_size(kernel, targets);
-            match left {
-                Some(left) => {
-                    let share = left.div_ceil(threads.max(1) as u64).max(1);
-                    auto.min(usize::try_from(share).unwrap_or(usize::MAX))
-                }
-                None => auto,
-            }
-        }
-    };
-    // Each GPU's batch: its preferred size, or less for a short plan (shared by the GPUs).
-    let gpu_sizes: Vec<usize> = gpus
+    let groups = Arc::new(group_targets(targets));
+    let params: Vec<KdfParams> = groups.iter().map(|g| g.params.clone()).collect();
+    let gpu_like = devices
         .iter()
-        .map(|g| {
-            let want = cfg.gpu_batch_size.unwrap_or(g.preferred_batch());
-            let want = match (cfg.gpu_batch_size, left) {
-                (None, Some(left)) => {
-                    let share = left.div_ceil(2 * gpus.len() as u64).max(1);
-                    want.min(usize::try_from(share).unwrap_or(usize::MAX))
-                }
-                _ => want,
+        .filter(|d| d.kind() == DeviceKind::Gpu)
+        .count()
+        .max(1) as u64;
+    // Each device's batch. Without an explicit size, a short plan is still spread: over every
+    // CPU thread, and half of it at most to each GPU-kind device.
+    let sizes: Vec<usize> = devices
+        .iter()
+        .map(|d| {
+            let (given, divisor) = match d.kind() {
+                DeviceKind::Cpu => (cfg.batch_size, d.workers().max(1) as u64),
+                DeviceKind::Gpu => (cfg.gpu_batch_size, 2 * gpu_like),
             };
-            want.clamp(1, g.max_batch().max(1))
+            match (given, left) {
+                (Some(b), _) => b.max(1),
+                (None, Some(left)) => {
+                    let share = left.div_ceil(divisor).max(1);
+                    d.preferred_batch(&params)
+                        .min(usize::try_from(share).unwrap_or(usize::MAX))
+                        .max(1)
+                }
+                (None, None) => d.preferred_batch(&params).max(1),
+            }
         })
         .collect();
-    let mut device_names = vec!["CPU".to_string()];
-    device_names.extend(gpus.iter().map(|g| g.name().to_string()));
-    // Guesses (in thousandths) of the batch each device is in the middle of (GPUs only).
-    let partial: Arc<Vec<AtomicU64>> =
-        Arc::new(device_names.iter().map(|_| AtomicU64::new(0)).collect());
-    let groups = Arc::new(group_targets(targets));
+    let device_names: Vec<String> = devices.iter().map(|d| d.name()).collect();
+    // Worker slots: (device index) of each worker thread.
+    let slots: Vec<usize> = devices
+        .iter()
+        .enumerate()
+        .flat_map(|(i, d)| std::iter::repeat_n(i, d.workers()))
+        .collect();
+    // Guesses (in thousandths) of the batch each worker is in the middle of.
+    let partial: Arc<Vec<AtomicU64>> = Arc::new(slots.iter().map(|_| AtomicU64::new(0)).collect());
+    let failed: Arc<Vec<AtomicBool>> =
+        Arc::new(devices.iter().map(|_| AtomicBool::new(false)).collect());
     let cracked: Arc<Vec<AtomicBool>> =
         Arc::new(targets.iter().map(|_| AtomicBool::new(false)).collect());
     let stop = Arc::new(AtomicBool::new(false));
 
-    // Open the stream here so that a missing file is an error before anything starts.
     let tracker = Arc::new(Mutex::new(Tracker {
         in_flight: BTreeSet::new(),
         cursor: cfg.start,
     }));
+    // Open the stream here so that a missing file is an error before anything starts.
+    drop(plan.iter_from(cfg.start)?);
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
-    // With GPUs beside them, the CPU threads prefetch little, so that a short plan is not all
-    // taken by the CPU before a GPU asks.
-    let depth = if gpus.is_empty() { threads + 1 } else { 1 };
-    let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(depth);
-    let (gpu_tx, gpu_rx) = mpsc::channel::<GpuRequest>();
-    {
-        // Validate that the stream opens (files exist) before spawning anything.
-        drop(plan.iter_from(cfg.start)?);
-    }
+    let (ask_tx, ask_rx) = mpsc::channel::<Ask>();
     spawn_producer(
         plan.clone(),
         cfg.start,
         shard,
-        batch_size,
         tracker.clone(),
         stop.clone(),
-        (threads > 0).then_some(batch_tx),
-        (!gpus.is_empty()).then_some(gpu_rx),
+        ask_rx,
         msg_tx.clone(),
     );
-    let batch_rx = Arc::new(Mutex::new(batch_rx));
-    for _ in 0..threads {
-        spawn_worker(
-            kernel,
-            groups.clone(),
-            cracked.clone(),
-            stop.clone(),
-            batch_rx.clone(),
-            msg_tx.clone(),
-        );
+    for (slot, &d) in slots.iter().enumerate() {
+        let w = Worker {
+            device: devices[d].clone(),
+            index: d,
+            slot,
+            size: sizes[d],
+            groups: groups.clone(),
+            cracked: cracked.clone(),
+            failed: failed.clone(),
+            stop: stop.clone(),
+            pause: cfg.pause.clone(),
+            ask: ask_tx.clone(),
+            msg: msg_tx.clone(),
+            partial: partial.clone(),
+        };
+        std::thread::spawn(move || w.run());
     }
-    for (i, gpu) in gpus.iter().enumerate() {
-        spawn_gpu_worker(
-            1 + i,
-            gpu.clone(),
-            gpu_sizes[i],
-            groups.clone(),
-            cracked.clone(),
-            stop.clone(),
-            gpu_tx.clone(),
-            msg_tx.clone(),
-            partial.clone(),
-        );
-    }
-    drop(gpu_tx);
+    drop(ask_tx);
     drop(msg_tx);
 
+    let cpu = devices.iter().position(|d| d.kind() == DeviceKind::Cpu);
     on_event(Event::Started {
-        threads,
-        kernel: kernel.name(),
-        batch_size,
+        threads: cpu.map_or(0, |c| devices[c].workers()),
+        kernel: cfg.kernel.name(),
+        batch_size: sizes[cpu.unwrap_or(0)],
         start: cfg.start,
         groups: groups.len(),
-        gpus: gpus.iter().map(|g| g.name().to_string()).collect(),
+        gpus: devices
+            .iter()
+            .filter(|d| d.kind() != DeviceKind::Cpu)
+            .map(|d| d.name())
+            .collect(),
     });
 
+    let mut books = Books {
+        started: Instant::now(),
+        tried: 0,
+        dev_tried: vec![0; devices.len()],
+        end_at: None,
+        paused_total: Duration::ZERO,
+        paused_since: None,
+    };
     let mut found: Vec<Found> = Vec::new();
-    let mut tried: u64 = 0;
-    let mut dev_tried: Vec<u64> = vec![0; device_names.len()];
-    let mut end_at: Option<u64> = None;
-    let mut live_workers = threads + gpus.len();
+    let mut live_workers = slots.len();
+    let mut last_failure: Option<(usize, String)> = None;
     let mut last_progress = Instant::now();
     let mut last_checkpoint = Instant::now();
-    let snapshot = |tried: u64, dev_tried: &[u64], tracker: &Tracker, end_at: Option<u64>| {
-        let position = match end_at {
+    let snapshot = |books: &Books, tracker: &Tracker| {
+        let position = match books.end_at {
             Some(end) if tracker.in_flight.is_empty() => end.max(tracker.cursor),
             _ => tracker.position(),
         };
-        let elapsed = started.elapsed().as_secs_f64();
-        let part: Vec<f64> = partial
-            .iter()
-            .map(|p| p.load(Ordering::Relaxed) as f64 / 1000.0)
-            .collect();
-        let devices: Vec<DeviceRate> = device_names
+        let elapsed = books.elapsed();
+        let mut part = vec![0.0f64; devices.len()];
+        for (slot, &d) in slots.iter().enumerate() {
+            part[d] += partial[slot].load(Ordering::Relaxed) as f64 / 1000.0;
+        }
+        let per_device: Vec<DeviceRate> = device_names
             .iter()
             .enumerate()
-            .filter(|(d, _)| *d > 0 || threads > 0)
             .map(|(d, name)| DeviceRate {
                 name: name.clone(),
-                tried: dev_tried[d],
+                tried: books.dev_tried[d],
                 rate: if elapsed > 0.0 {
-                    (dev_tried[d] as f64 + part[d]) / elapsed
+                    (books.dev_tried[d] as f64 + part[d]) / elapsed
                 } else {
                     0.0
                 },
             })
             .collect();
-        let work = tried as f64 + part.iter().sum::<f64>();
-        let measured = if work > 0.0 && elapsed > 0.0 {
-            Some(work / elapsed)
-        } else {
-            None
-        };
+        let work = books.tried as f64 + part.iter().sum::<f64>();
+        let measured = (work > 0.0 && elapsed > 0.0).then(|| work / elapsed);
         let rate = measured.or(cfg.expected_rate).unwrap_or(0.0);
         let done = shard.count(position);
         let eta = total.and_then(|t| (rate > 0.0).then(|| t.saturating_sub(done) as f64 / rate));
         Progress {
             position,
-            tried,
+            tried: books.tried,
             done,
             total,
             rate: measured.unwrap_or(0.0),
             elapsed,
             eta,
             source: plan.source_at(position).map(|(s, _)| s),
-            devices,
+            devices: per_device,
         }
     };
 
@@ -467,8 +535,24 @@ pub fn run(
     loop {
         if cfg.cancel.load(Ordering::SeqCst) {
             stop.store(true, Ordering::SeqCst);
-            let p = snapshot(tried, &dev_tried, &lock(&tracker), end_at);
+            let p = snapshot(&books, &lock(&tracker));
             return finish(Outcome::Interrupted, found, p, on_event);
+        }
+        match (cfg.pause.load(Ordering::SeqCst), books.paused_since) {
+            (true, None) => {
+                books.paused_since = Some(Instant::now());
+                let p = snapshot(&books, &lock(&tracker));
+                on_event(Event::Paused(&p));
+                // Persist the pause at once: a front end may be closed while paused.
+                on_event(Event::Checkpoint(&p));
+                last_checkpoint = Instant::now();
+            }
+            (false, Some(since)) => {
+                books.paused_total += since.elapsed();
+                books.paused_since = None;
+                on_event(Event::Resumed);
+            }
+            _ => {}
         }
         let wait = cfg
             .progress_interval
@@ -482,8 +566,8 @@ pub fn run(
                 hits,
                 device,
             }) => {
-                tried += indices.len() as u64;
-                dev_tried[device] += indices.len() as u64;
+                books.tried += indices.len() as u64;
+                books.dev_tried[device] += indices.len() as u64;
                 let mut new_hit = false;
                 for (target, index, password) in hits {
                     if found.iter().any(|f| f.target == target) {
@@ -508,40 +592,55 @@ pub fn run(
                 });
                 if found.len() == targets.len() {
                     stop.store(true, Ordering::SeqCst);
-                    let p = snapshot(tried, &dev_tried, &lock(&tracker), end_at);
+                    let p = snapshot(&books, &lock(&tracker));
                     return finish(Outcome::Found, found, p, on_event);
                 }
                 if new_hit {
-                    let p = snapshot(tried, &dev_tried, &lock(&tracker), end_at);
+                    let p = snapshot(&books, &lock(&tracker));
                     on_event(Event::Checkpoint(&p));
                     last_checkpoint = Instant::now();
                 }
             }
-            Ok(Msg::End { at }) => end_at = Some(at),
+            Ok(Msg::End { at }) => books.end_at = Some(at),
             Ok(Msg::Failed(e)) => {
                 stop.store(true, Ordering::SeqCst);
                 // Keep what is finished: the position is still exact.
-                let p = snapshot(tried, &dev_tried, &lock(&tracker), None);
+                books.end_at = None;
+                let p = snapshot(&books, &lock(&tracker));
                 on_event(Event::Checkpoint(&p));
                 return Err(e);
+            }
+            Ok(Msg::DeviceFailed { device, error }) => {
+                on_event(Event::DeviceFailed {
+                    device: &device_names[device],
+                    error: &error,
+                });
+                last_failure = Some((device, error));
             }
             Ok(Msg::WorkerExit) => {
                 live_workers -= 1;
                 let t = lock(&tracker);
-                let busy = !t.in_flight.is_empty() || end_at.is_none();
+                let busy = !t.in_flight.is_empty() || books.end_at.is_none();
                 if live_workers == 0 && busy && !stop.load(Ordering::SeqCst) {
                     stop.store(true, Ordering::SeqCst);
-                    let p = snapshot(tried, &dev_tried, &t, None);
+                    books.end_at = None;
+                    let p = snapshot(&books, &t);
                     drop(t);
                     on_event(Event::Checkpoint(&p));
-                    return Err(CrackError::WorkerDied);
+                    return Err(match last_failure {
+                        Some((d, msg)) => CrackError::DeviceFailed {
+                            device: device_names[d].clone(),
+                            msg,
+                        },
+                        None => CrackError::WorkerDied,
+                    });
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
                 // Every thread is gone: either the stream was finished (checked below) or
                 // work was lost.
-                if end_at.is_none() || !lock(&tracker).in_flight.is_empty() {
+                if books.end_at.is_none() || !lock(&tracker).in_flight.is_empty() {
                     stop.store(true, Ordering::SeqCst);
                     return Err(CrackError::WorkerDied);
                 }
@@ -549,21 +648,20 @@ pub fn run(
         }
         {
             let t = lock(&tracker);
-            if end_at.is_some() && t.in_flight.is_empty() {
-                let p = snapshot(tried, &dev_tried, &t, end_at);
+            if books.end_at.is_some() && t.in_flight.is_empty() {
+                let p = snapshot(&books, &t);
                 drop(t);
-                let outcome = Outcome::Exhausted;
-                return finish(outcome, found, p, on_event);
+                return finish(Outcome::Exhausted, found, p, on_event);
             }
         }
         if last_progress.elapsed() >= cfg.progress_interval {
             last_progress = Instant::now();
-            let p = snapshot(tried, &dev_tried, &lock(&tracker), end_at);
+            let p = snapshot(&books, &lock(&tracker));
             on_event(Event::Progress(&p));
         }
         if last_checkpoint.elapsed() >= cfg.checkpoint_interval {
             last_checkpoint = Instant::now();
-            let p = snapshot(tried, &dev_tried, &lock(&tracker), end_at);
+            let p = snapshot(&books, &lock(&tracker));
             on_event(Event::Checkpoint(&p));
         }
     }
@@ -571,13 +669,6 @@ pub fn run(
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A GPU worker's request for the next batch of `size` guesses; the producer answers on `reply`
-/// (capacity 1) or drops it when there is nothing left.
-struct GpuRequest {
-    size: usize,
-    reply: SyncSender<Batch>,
 }
 
 /// Cuts the stream into batches of owned guesses, registering each in the tracker before it
@@ -666,163 +757,127 @@ impl Cutter<'_> {
     }
 }
 
-/// The producer's state: the stream, the CPU channel, the GPU requests, and a CPU batch cut but
-/// not yet taken.
+/// The producer: the stream, the batches handed back, and the workers waiting for one.
 struct Producer<'p> {
     cut: Cutter<'p>,
-    cpu_batch: usize,
-    batch_tx: Option<SyncSender<Batch>>,
-    gpu_rx: Option<Receiver<GpuRequest>>,
-    pending: Option<Batch>,
+    asks: Receiver<Ask>,
+    /// Batches handed back by a failed device, still in the tracker: served first.
+    returned: VecDeque<Batch>,
+    /// Workers that asked after the stream ended: answered when a batch is handed back.
+    waiting: Vec<(usize, SyncSender<Batch>)>,
     stop: Arc<AtomicBool>,
     msg_tx: mpsc::Sender<Msg>,
     end_sent: bool,
 }
 
 impl Producer<'_> {
-    /// Tells the calling thread where the stream ends, once, before any worker can see the end
-    /// (a worker that exits first must not look like one that died).
+    /// Tells the calling thread where the stream ends, once, as soon as the last batch is cut.
     fn send_end(&mut self) {
-        if !self.end_sent {
+        if let (false, Some(end)) = (self.end_sent, self.cut.end) {
             self.end_sent = true;
-            let end = self.cut.end.unwrap_or(self.cut.lo);
             let _ = self.msg_tx.send(Msg::End { at: end });
         }
     }
 
-    /// Answers one GPU request. False when the run must end (an error was sent).
-    fn serve(&mut self, req: GpuRequest) -> bool {
-        // A CPU batch nobody else will take goes to the GPU.
-        let mut batch = if self.pending.is_some() && self.batch_tx.is_none() {
-            self.pending.take()
-        } else {
-            match self.cut.cut(req.size, &self.stop) {
-                Ok(b) => b,
-                Err(err) => {
-                    let (e, b) = *err;
-                    if let Some(b) = b {
-                        let _ = req.reply.try_send(b);
-                    }
-                    let _ = self.msg_tx.send(Msg::Failed(e));
-                    return false;
-                }
+    /// A handed-back batch of at most `size` guesses (the rest stays for the next asker, so
+    /// that a large GPU batch is spread over the CPU threads).
+    fn take_returned(&mut self, size: usize) -> Option<Batch> {
+        let mut b = self.returned.pop_front()?;
+        if b.guesses.len() > size.max(1) {
+            let indices = b.indices.split_off(size.max(1));
+            let guesses = b.guesses.split_off(size.max(1));
+            let rest = Batch {
+                lo: indices[0],
+                hi: b.hi,
+                indices,
+                guesses,
+            };
+            b.hi = rest.lo;
+            lock(&self.cut.tracker).in_flight.insert(rest.lo);
+            self.returned.push_front(rest);
+        }
+        Some(b)
+    }
+
+    /// Sends `b` to a worker; one that is gone leaves the batch to the next asker.
+    fn give(&mut self, reply: &SyncSender<Batch>, b: Batch) {
+        // Capacity 1 and one answer per request: never full.
+        if let Err(TrySendError::Disconnected(b) | TrySendError::Full(b)) = reply.try_send(b) {
+            self.returned.push_front(b);
+        }
+    }
+
+    /// Answers one request. False when the run must end (an error was sent).
+    fn serve(&mut self, size: usize, reply: SyncSender<Batch>) -> bool {
+        if let Some(b) = self.take_returned(size) {
+            self.give(&reply, b);
+            return true;
+        }
+        if self.cut.end.is_some() {
+            self.waiting.push((size, reply));
+            return true;
+        }
+        match self.cut.cut(size, &self.stop) {
+            Ok(Some(b)) => {
+                self.send_end();
+                self.give(&reply, b);
             }
-        };
-        if batch.is_none() && self.cut.end.is_some() {
-            batch = self.pending.take();
-        }
-        if batch.is_none() && self.cut.end.is_some() {
-            self.send_end();
-        }
-        if let Some(b) = batch {
-            // Capacity 1 and one request at a time: never blocks. If the worker is gone its
-            // batch stays unfinished, and the run ends with an error rather than skip it.
-            let _ = req.reply.try_send(b);
+            Ok(None) if self.cut.end.is_some() => {
+                self.send_end();
+                self.waiting.push((size, reply));
+            }
+            Ok(None) => {} // stopped
+            Err(err) => {
+                let (e, b) = *err;
+                if let Some(b) = b {
+                    self.give(&reply, b);
+                }
+                let _ = self.msg_tx.send(Msg::Failed(e));
+                return false;
+            }
         }
         true
     }
 
-    /// Hands out batches until the stream ends, an error, or stop.
+    /// Serves requests until stop, an error, or every worker is gone.
     fn run(mut self) {
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 return;
             }
-            // GPU requests first: they are few and large.
-            if let Some(rx) = &self.gpu_rx {
-                match rx.try_recv() {
-                    Ok(req) => {
-                        if !self.serve(req) {
-                            return;
-                        }
-                        continue;
+            match self.asks.recv_timeout(Duration::from_millis(20)) {
+                Ok(Ask::Batch { size, reply }) => {
+                    if !self.serve(size, reply) {
+                        return;
                     }
-                    Err(TryRecvError::Empty) => {}
-                    Err(TryRecvError::Disconnected) => self.gpu_rx = None,
                 }
-            }
-            if self.cut.end.is_some() && self.pending.is_none() {
-                break;
-            }
-            if let Some(tx) = self.batch_tx.clone() {
-                if self.pending.is_none() {
-                    match self.cut.cut(self.cpu_batch, &self.stop) {
-                        Ok(Some(b)) => self.pending = Some(b),
-                        Ok(None) => continue, // the end, or stop: checked above
-                        Err(err) => {
-                            let (e, b) = *err;
-                            if let Some(b) = b {
-                                let _ = tx.try_send(b);
-                            }
-                            let _ = self.msg_tx.send(Msg::Failed(e));
-                            return;
+                Ok(Ask::Return(b)) => {
+                    self.returned.push_back(b);
+                    while !self.returned.is_empty() && !self.waiting.is_empty() {
+                        let (size, reply) = self.waiting.remove(0);
+                        if let Some(b) = self.take_returned(size) {
+                            self.give(&reply, b);
                         }
                     }
                 }
-                let Some(b) = self.pending.take() else {
-                    continue;
-                };
-                match tx.try_send(b) {
-                    Ok(()) => {}
-                    Err(TrySendError::Full(b)) => {
-                        self.pending = Some(b);
-                        match &self.gpu_rx {
-                            // Wait a little for a GPU request, then offer the batch again.
-                            Some(rx) => match rx.recv_timeout(Duration::from_millis(2)) {
-                                Ok(req) => {
-                                    if !self.serve(req) {
-                                        return;
-                                    }
-                                }
-                                Err(RecvTimeoutError::Timeout) => {}
-                                Err(RecvTimeoutError::Disconnected) => self.gpu_rx = None,
-                            },
-                            None => {
-                                let b = self.pending.take().expect("pending batch");
-                                if let Err(mpsc::SendError(b)) = tx.send(b) {
-                                    self.pending = Some(b);
-                                    self.batch_tx = None;
-                                }
-                            }
-                        }
-                    }
-                    Err(TrySendError::Disconnected(b)) => {
-                        // Every CPU worker is gone; a GPU may still take it.
-                        self.pending = Some(b);
-                        self.batch_tx = None;
-                    }
-                }
-            } else if let Some(rx) = &self.gpu_rx {
-                match rx.recv_timeout(Duration::from_millis(50)) {
-                    Ok(req) => {
-                        if !self.serve(req) {
-                            return;
-                        }
-                    }
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => return,
-                }
-            } else {
-                return; // no worker left: the calling thread reports it
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
             }
         }
-        self.send_end();
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn spawn_producer(
     plan: Arc<Plan>,
     start: u64,
     shard: Shard,
-    batch_size: usize,
     tracker: Arc<Mutex<Tracker>>,
     stop: Arc<AtomicBool>,
-    batch_tx: Option<SyncSender<Batch>>,
-    gpu_rx: Option<Receiver<GpuRequest>>,
+    asks: Receiver<Ask>,
     msg_tx: mpsc::Sender<Msg>,
 ) {
     std::thread::spawn(move || {
+        // The stream's iterator borrows the plan, so it lives on this thread alone.
         let iter = match plan.iter_from(start) {
             Ok(it) => it,
             Err(e) => {
@@ -840,10 +895,9 @@ fn spawn_producer(
                 tracker,
                 end: None,
             },
-            cpu_batch: batch_size,
-            batch_tx,
-            gpu_rx,
-            pending: None,
+            asks,
+            returned: VecDeque::new(),
+            waiting: Vec::new(),
             stop,
             msg_tx,
             end_sent: false,
@@ -860,85 +914,158 @@ impl Drop for ExitGuard {
     }
 }
 
-fn spawn_worker(
-    kernel: Kernel,
+/// One worker thread of one device: the only worker loop and hit check of the engine.
+struct Worker {
+    device: Arc<dyn Device>,
+    /// The device's index in the run.
+    index: usize,
+    /// This worker's index in `partial`.
+    slot: usize,
+    size: usize,
     groups: Arc<Vec<Group>>,
     cracked: Arc<Vec<AtomicBool>>,
+    /// Per device: it failed, its other workers stop too.
+    failed: Arc<Vec<AtomicBool>>,
     stop: Arc<AtomicBool>,
-    batch_rx: Arc<Mutex<Receiver<Batch>>>,
-    msg_tx: mpsc::Sender<Msg>,
-) {
-    std::thread::spawn(move || {
-        let _guard = ExitGuard(msg_tx.clone());
-        loop {
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            let batch = match lock(&batch_rx).recv() {
-                Ok(b) => b,
-                Err(_) => return,
-            };
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            let Some(hits) = check_batch(kernel, &groups, &cracked, &stop, &batch) else {
-                return; // stopped mid-batch: not finished, not reported
-            };
-            let msg = Msg::Done {
-                lo: batch.lo,
-                hi: batch.hi,
-                indices: batch.indices,
-                hits,
-                device: 0,
-            };
-            if msg_tx.send(msg).is_err() {
-                return;
-            }
-        }
-    });
+    pause: Arc<AtomicBool>,
+    ask: mpsc::Sender<Ask>,
+    msg: mpsc::Sender<Msg>,
+    partial: Arc<Vec<AtomicU64>>,
 }
 
-/// Derives and checks every guess of the batch against every target not yet found.
-/// `None` when stopped before the batch was finished.
-fn check_batch(
-    kernel: Kernel,
-    groups: &[Group],
-    cracked: &[AtomicBool],
-    stop: &AtomicBool,
-    batch: &Batch,
-) -> Option<Vec<Hit>> {
-    let most = kernel.lanes().max(kernel.sha1_lanes()).max(1);
-    let mut hits = Vec::new();
-    let mut mid = Zeroizing::new(vec![[0u8; 32]; most]);
-    let mut keys = Zeroizing::new(vec![[0u8; 32]; most]);
-    for group in groups {
-        // Old-scheme groups are all SHA-1, which some kernels run on more lanes than SHA-256.
-        let lanes = kernel.lanes_for(group.params.dp.is_some()).max(1);
-        if group
-            .lines
-            .iter()
-            .all(|(t, _)| cracked[*t].load(Ordering::Relaxed))
-        {
-            continue;
-        }
-        for (c, chunk) in batch.guesses.chunks(lanes).enumerate() {
-            if stop.load(Ordering::Relaxed) {
-                return None;
+impl Worker {
+    /// Whether to leave: the run stopped, or this device failed.
+    fn leaving(&self) -> bool {
+        self.stop.load(Ordering::Relaxed) || self.failed[self.index].load(Ordering::Relaxed)
+    }
+
+    /// Waits while paused. False when leaving.
+    fn wait_while_paused(&self) -> bool {
+        while self.pause.load(Ordering::Relaxed) {
+            if self.leaving() {
+                return false;
             }
-            let pws: Vec<&[u8]> = chunk.iter().map(|g| g.as_slice()).collect();
-            let n = pws.len();
-            derive_many(kernel, &group.params, &pws, &mut mid[..n], &mut keys[..n]);
-            for (j, key) in keys[..n].iter().enumerate() {
-                for (t, line) in &group.lines {
-                    if line.key_matches(key) {
-                        let k = c * lanes + j;
-                        hits.push((*t, batch.indices[k], Zeroizing::new(chunk[j].to_vec())));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        !self.leaving()
+    }
+
+    fn run(self) {
+        let _guard = ExitGuard(self.msg.clone());
+        loop {
+            if !self.wait_while_paused() {
+                return;
+            }
+            let (reply, answer) = mpsc::sync_channel::<Batch>(1);
+            let ask = Ask::Batch {
+                size: self.size,
+                reply,
+            };
+            if self.ask.send(ask).is_err() {
+                return;
+            }
+            let Ok(batch) = answer.recv() else {
+                return; // the run is over
+            };
+            // Paused while asking: hold the batch (the checkpoint stays below it).
+            if !self.wait_while_paused() {
+                if !self.stop.load(Ordering::SeqCst) {
+                    // This device failed meanwhile (another of its workers): someone else
+                    // must do the batch, or the run would wait for it forever.
+                    let _ = self.ask.send(Ask::Return(batch));
+                }
+                return;
+            }
+            let result = self.check(&batch);
+            self.partial[self.slot].store(0, Ordering::Relaxed);
+            match result {
+                Ok(hits) => {
+                    let msg = Msg::Done {
+                        lo: batch.lo,
+                        hi: batch.hi,
+                        indices: batch.indices,
+                        hits,
+                        device: self.index,
+                    };
+                    if self.msg.send(msg).is_err() {
+                        return;
                     }
+                }
+                Err(DeviceError::Stopped) => return, // not finished, not reported
+                Err(DeviceError::Failed(error)) => {
+                    self.failed[self.index].store(true, Ordering::SeqCst);
+                    // Hand the batch back first: the calling thread must not see this worker
+                    // gone while its batch is nowhere.
+                    let _ = self.ask.send(Ask::Return(batch));
+                    let _ = self.msg.send(Msg::DeviceFailed {
+                        device: self.index,
+                        error,
+                    });
+                    return;
                 }
             }
         }
     }
-    Some(hits)
+
+    /// Derives and checks every guess of the batch against every target not yet found.
+    fn check(&self, batch: &Batch) -> Result<Vec<Hit>, DeviceError> {
+        let active: Vec<&Group> = self
+            .groups
+            .iter()
+            .filter(|g| {
+                !g.lines
+                    .iter()
+                    .all(|(t, _)| self.cracked[*t].load(Ordering::Relaxed))
+            })
+            .collect();
+        let cost = |g: &Group| {
+            let (a, b) = g.params.compressions_per_guess();
+            (a + b).max(1) as f64
+        };
+        let n_all = batch.guesses.len() as f64;
+        // The batch's work in compressions, for the share done inside a batch.
+        let work = active.iter().map(|g| cost(g)).sum::<f64>().max(1.0) * n_all;
+        let partial = &self.partial[self.slot];
+        let mut done = 0.0f64;
+        let mut hits = Vec::new();
+        for group in active {
+            let per = cost(group);
+            let max = self.device.max_call(&group.params).max(1);
+            for (c, chunk) in batch.guesses.chunks(max).enumerate() {
+                if self.stop.load(Ordering::Relaxed) {
+                    return Err(DeviceError::Stopped);
+                }
+                let pws: Vec<&[u8]> = chunk.iter().map(|g| g.as_slice()).collect();
+                let n = pws.len() as f64;
+                let base = done;
+                let keys = self
+                    .device
+                    .derive(&group.params, &pws, &self.stop, &mut |f| {
+                        let d = base + f.clamp(0.0, 1.0) * n * per;
+                        partial.store((d / work * n_all * 1000.0) as u64, Ordering::Relaxed);
+                    })?;
+                if keys.len() != pws.len() {
+                    // Never take a short answer as "no hit": that would lose guesses.
+                    return Err(DeviceError::Failed(format!(
+                        "returned {} keys for {} passwords",
+                        keys.len(),
+                        pws.len()
+                    )));
+                }
+                done += n * per;
+                partial.store((done / work * n_all * 1000.0) as u64, Ordering::Relaxed);
+                for (j, key) in keys.iter().enumerate() {
+                    for (t, line) in &group.lines {
+                        if line.key_matches(key) {
+                            let k = c * max + j;
+                            hits.push((*t, batch.indices[k], Zeroizing::new(chunk[j].to_vec())));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(hits)
+    }
 }
 
 /// The key of each password with the kernel: the SHA-256 stage (10.2+ scheme) into `mid`, then
@@ -958,139 +1085,6 @@ pub fn derive_many(
         }
         None => kernel.pbkdf2_sha1_32(passwords, &params.salt, params.iterations, out),
     }
-}
-
-/// The GPU kernels' form of the KDF parameters.
-pub fn kdf_spec(params: &KdfParams) -> KdfSpec {
-    KdfSpec {
-        salt: params.salt.clone(),
-        iterations: params.iterations,
-        dp: params.dp.clone(),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn spawn_gpu_worker(
-    device: usize,
-    gpu: Arc<GpuDevice>,
-    size: usize,
-    groups: Arc<Vec<Group>>,
-    cracked: Arc<Vec<AtomicBool>>,
-    stop: Arc<AtomicBool>,
-    req_tx: mpsc::Sender<GpuRequest>,
-    msg_tx: mpsc::Sender<Msg>,
-    partial: Arc<Vec<AtomicU64>>,
-) {
-    std::thread::spawn(move || {
-        let _guard = ExitGuard(msg_tx.clone());
-        let specs: Vec<KdfSpec> = groups.iter().map(|g| kdf_spec(&g.params)).collect();
-        loop {
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            let (reply_tx, reply_rx) = mpsc::sync_channel::<Batch>(1);
-            if req_tx
-                .send(GpuRequest {
-                    size,
-                    reply: reply_tx,
-                })
-                .is_err()
-            {
-                return;
-            }
-            let Ok(batch) = reply_rx.recv() else {
-                return; // nothing left
-            };
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            let result = check_batch_gpu(
-                &gpu,
-                &groups,
-                &specs,
-                &cracked,
-                &stop,
-                &batch,
-                &partial[device],
-            );
-            partial[device].store(0, Ordering::Relaxed);
-            match result {
-                Ok(hits) => {
-                    let msg = Msg::Done {
-                        lo: batch.lo,
-                        hi: batch.hi,
-                        indices: batch.indices,
-                        hits,
-                        device,
-                    };
-                    if msg_tx.send(msg).is_err() {
-                        return;
-                    }
-                }
-                Err(GpuError::Cancelled) => return,
-                Err(e) => {
-                    let _ = msg_tx.send(Msg::Failed(CrackError::Gpu(e.to_string())));
-                    return;
-                }
-            }
-        }
-    });
-}
-
-/// Derives every guess of the batch on the GPU and checks it against every target not yet
-/// found; `partial` follows the progress inside the batch (thousandths of guesses).
-fn check_batch_gpu(
-    gpu: &GpuDevice,
-    groups: &[Group],
-    specs: &[KdfSpec],
-    cracked: &[AtomicBool],
-    stop: &AtomicBool,
-    batch: &Batch,
-    partial: &AtomicU64,
-) -> Result<Vec<Hit>, GpuError> {
-    let active: Vec<usize> = (0..groups.len())
-        .filter(|&g| {
-            !groups[g]
-                .lines
-                .iter()
-                .all(|(t, _)| cracked[*t].load(Ordering::Relaxed))
-        })
-        .collect();
-    let work: u64 = active
-        .iter()
-        .map(|&g| specs[g].total_iterations())
-        .sum::<u64>()
-        .max(1)
-        * batch.guesses.len() as u64;
-    let mut done: u64 = 0;
-    let mut hits = Vec::new();
-    let max = gpu.max_batch().max(1);
-    for &g in &active {
-        let spec = &specs[g];
-        let per = spec.total_iterations();
-        for (c, chunk) in batch.guesses.chunks(max).enumerate() {
-            let pws: Vec<&[u8]> = chunk.iter().map(|g| g.as_slice()).collect();
-            let n = pws.len() as u64;
-            let base = done;
-            let keys = Zeroizing::new(gpu.derive(&pws, spec, stop, &mut |it| {
-                let d = base + it.min(per) * n;
-                partial.store(
-                    (d as f64 / work as f64 * batch.guesses.len() as f64 * 1000.0) as u64,
-                    Ordering::Relaxed,
-                );
-            })?);
-            done += per * n;
-            for (j, key) in keys.iter().enumerate() {
-                for (t, line) in &groups[g].lines {
-                    if line.key_matches(key) {
-                        let k = c * max + j;
-                        hits.push((*t, batch.indices[k], Zeroizing::new(chunk[j].to_vec())));
-                    }
-                }
-            }
-        }
-    }
-    Ok(hits)
 }
 
 #[cfg(test)]

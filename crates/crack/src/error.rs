@@ -17,6 +17,18 @@ pub enum CrackError {
     /// A session file exists but cannot be used.
     #[error("session file {path}: {msg}")]
     Session { path: PathBuf, msg: String },
+    /// The plan could not be built (a front end's source options: a bad mask, a missing file).
+    #[error(transparent)]
+    Plan(crate::recovery::BoxError),
+    /// A session name that cannot be a file name.
+    #[error("{0}")]
+    SessionName(String),
+    /// GPUs were required and none passed its self-check; why, per back end.
+    #[error("no usable GPU found ({0})")]
+    NoGpu(String),
+    /// A CPU kernel asked for by name cannot be used.
+    #[error(transparent)]
+    Kernel(#[from] crate::choice::KernelChoiceError),
     /// Nothing to search for.
     #[error("no targets: give at least one hash line or backup")]
     NoTargets,
@@ -32,9 +44,9 @@ pub enum CrackError {
     /// Neither CPU workers nor GPUs were given.
     #[error("no device to compute on: no CPU threads and no usable GPU")]
     NoDevice,
-    /// Ctrl-C / SIGTERM handler could not be installed.
-    #[error("cannot install the Ctrl-C handler: {0}")]
-    Signal(String),
+    /// The last device left failed mid-run (its batch is not lost: the checkpoint is below it).
+    #[error("{device} failed: {msg}; no device is left to go on. The last checkpoint is still valid (run again, or use --device cpu)")]
+    DeviceFailed { device: String, msg: String },
 }
 
 impl CrackError {

@@ -1,29 +1,39 @@
 //! sesame-crack: the recovery engine.
 //!
 //! A [`sesame_guess::Plan`] is one ordered, indexable stream of guesses. [`engine::run`] cuts it
-//! into batches, hands the batches to worker threads (each runs the many-lane kernels of
-//! `sesame-kernels`), checks every derived key with one AES unwrap, and reports through a
-//! callback: progress, checkpoints (the first guess index not yet finished), hits. Targets that
-//! share their key-derivation parameters share the work.
+//! into batches, hands the batches to the workers of every [`Device`] (CPU threads running the
+//! many-lane kernels of `sesame-kernels`, GPUs), checks every derived key with one AES unwrap,
+//! and reports through a callback: progress, checkpoints (the first guess index not yet
+//! finished), hits. Targets that share their key-derivation parameters share the work.
 //!
 //! Around the engine: [`Potfile`] (hashcat's `hash:password` file of passwords already found),
 //! [`session`] (checkpoint files written atomically, resume, shards), [`bench`] (measured rates,
-//! every kernel checked against the reference KDF first), and [`interrupt`] (Ctrl-C / SIGTERM).
+//! every kernel checked against the reference KDF first), [`choice`] (the kernel by
+//! measurement), and [`RecoveryHandle`] (pause, resume, cancel from another thread).
 //!
-//! Nothing here prints or exits: errors are [`CrackError`]s, everything else is an [`Event`].
+//! Nothing here prints, exits or installs a signal handler: errors are [`CrackError`]s,
+//! everything else is an [`Event`].
 
 pub mod bench;
 pub mod choice;
+pub mod control;
+pub mod device;
 pub mod engine;
 pub mod error;
-pub mod interrupt;
 pub mod paths;
 pub mod potfile;
+pub mod recovery;
 pub mod session;
 
+pub use control::RecoveryHandle;
+pub use device::{CpuDevice, Device, DeviceError, DeviceKind};
 pub use engine::{run, DeviceRate, EngineConfig, Event, Found, Outcome, Progress, Report};
 pub use error::CrackError;
 pub use potfile::Potfile;
+pub use recovery::{
+    recover, DeviceOptions, FoundPassword, GpuChoice, PlanSummary, RecoveryEvent, RecoveryOutcome,
+    RecoveryReport, RecoveryRequest, SessionOptions, Stage, Target, Warning,
+};
 pub use sesame_gpu::{self as gpu, GpuDevice};
 pub use session::{Resume, Session, SessionState};
 

@@ -4,7 +4,7 @@
 //! GPUs (`--device gpu|all`) are self-checked against the CPU reference the same way and
 //! measured with one batch of their preferred size per scheme.
 
-use super::recover::{select_gpus, Device};
+use crate::devices::{select_gpus, Device};
 use crate::output::group;
 use serde_json::json;
 use sesame_crack::bench::{self, SchemeRate};
@@ -65,7 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     if !(args.seconds > 0.0 && args.seconds <= 600.0) {
         anyhow::bail!("--seconds must be between 0 and 600");
     }
-    let threads = super::recover::capped_threads(args.threads);
+    let threads = crate::devices::capped_threads(args.threads);
     let window = Duration::from_secs_f64(args.seconds);
     let gpus = select_gpus(args.device, args.verbose)?;
     let mut gpu_rows = Vec::new();

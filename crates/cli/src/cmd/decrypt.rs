@@ -43,7 +43,7 @@ pub(crate) fn open_known(path: &Path) -> anyhow::Result<Backup> {
 
 /// The flag Ctrl-C sets to stop a long write cleanly.
 pub(crate) fn cancel_on_ctrl_c() -> Option<sesame_backup::write::CancelFlag> {
-    sesame_crack::interrupt::flag().ok()
+    crate::interrupt::flag().ok()
 }
 
 /// After a writer stopped at Ctrl-C: one line, exit code 2.

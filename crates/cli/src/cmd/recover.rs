@@ -6,28 +6,25 @@
 //! standard output (alone on its line for one target; `LABEL<TAB>password` for several). With
 //! `--json`, standard output carries one JSON object a line instead: `plan`, `progress` (every
 //! few seconds), `found`, and a final `result`.
+//!
+//! The use case (potfile, session, devices, plan, run) is `sesame_crack::recover`; this file
+//! maps the arguments onto its request and draws its events (`crate::render`).
 
 use super::candidates::SourceArgs;
-use crate::output::{group, human_duration};
+use crate::devices::{capped_threads, no_gpu_error, report_gpus, Device};
+use crate::output::group;
+use crate::render::{self, emit, found_json, print_password};
 use anyhow::{bail, Context};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::json;
-use sesame_backup::HashLine;
-use sesame_crack::session::Resume;
-use sesame_crack::{bench, EngineConfig, Event, GpuDevice, Outcome, Potfile, Progress, Session};
-use sesame_guess::{Plan, Shard};
-use sesame_kernels::Kernel;
+use indicatif::ProgressBar;
+use sesame_crack::{
+    CrackError, DeviceOptions, Potfile, RecoveryEvent as Ev, RecoveryHandle, RecoveryRequest,
+    SessionOptions, Target,
+};
+use sesame_guess::Shard;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Device {
-    Cpu,
-    Gpu,
-    All,
-}
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -76,258 +73,19 @@ pub struct Args {
     pub trace_file: Option<PathBuf>,
 }
 
-/// How the password is shown in JSON: the text when it is UTF-8, else hashcat's $HEX[...].
-fn json_password(pw: &[u8]) -> String {
-    match std::str::from_utf8(pw) {
-        Ok(s) => s.to_string(),
-        Err(_) => format!("$HEX[{}]", hex::encode(pw)),
-    }
-}
-
-/// Set when standard output is gone (`| head`): the run then stops as on Ctrl-C.
-static STDOUT_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-fn emit(v: serde_json::Value) {
-    let mut out = std::io::stdout().lock();
-    if writeln!(out, "{v}").and_then(|()| out.flush()).is_err() {
-        STDOUT_GONE.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-/// `--threads`, capped at this computer's core count: thousands of threads stall the machine
-/// and finish no batch. Says so when it caps.
-pub fn capped_threads(asked: Option<u32>) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    match asked {
-        Some(t) if t as usize > cores => {
-            eprintln!(
-                "sesame: note: --threads {t} is more than this computer's {cores} cores: using {cores}"
-            );
-            cores
-        }
-        Some(t) => (t as usize).max(1),
-        None => cores,
-    }
-}
-
-/// The GPUs `--device` asks for, each checked against the CPU reference on random inputs first
-/// (one that disagrees is left out, with a warning). Discovery says one line on standard error;
-/// why each back end found nothing only with `verbose`. `--device gpu` with no usable GPU is
-/// an error (exit 2) that says why; for `all` it is the one line.
-pub fn select_gpus(device: Device, verbose: bool) -> anyhow::Result<Vec<Arc<GpuDevice>>> {
-    if device == Device::Cpu {
-        return Ok(Vec::new());
-    }
-    let (devices, notes) = sesame_gpu::discover_checked();
-    for n in &notes {
-        if n.contains("wrong key") {
-            eprintln!("sesame: warning: {n}");
-        } else if verbose {
-            eprintln!("sesame: note: {n}");
-        }
-    }
-    for d in &devices {
-        let emulated = if d.kind() == sesame_gpu::DeviceKind::CpuEmulation {
-            ", CPU emulation"
-        } else {
-            ""
-        };
-        eprintln!(
-            "sesame: GPU {} ({}{emulated}): self-check against the CPU reference passed",
-            d.name(),
-            d.backend()
-        );
-    }
-    if devices.is_empty() {
-        if device == Device::Gpu {
-            bail!(
-                "--device gpu: no usable GPU found ({}); use --device cpu or --device all",
-                notes.join("; ")
-            );
-        }
-        if !verbose {
-            eprintln!("sesame: no GPU found, using the CPU (--verbose says why)");
-        }
-    }
-    Ok(devices.into_iter().map(Arc::new).collect())
-}
-
-fn progress_json(p: &Progress, plan: &Plan) -> serde_json::Value {
-    json!({
-        "event": "progress",
-        "done": p.done,
-        "total": p.total,
-        "position": p.position,
-        "tried": p.tried,
-        "rate": p.rate,
-        "elapsed": p.elapsed,
-        "eta": p.eta,
-        "source": p.source.and_then(|s| plan.sources().get(s)).map(|s| s.name()),
-        "devices": p.devices,
-    })
-}
-
 pub fn run(args: Args) -> anyhow::Result<i32> {
     if !(args.checkpoint_interval > 0.0 && args.status_interval > 0.0) {
         bail!("--checkpoint-interval and --status-interval must be positive");
     }
-    let targets = crate::target::resolve(&args.target)?;
-    let all_lines: Vec<HashLine> = targets.iter().map(|t| t.line.clone()).collect();
-    let potfile = Potfile::open(args.potfile.as_deref());
-    let shard = args.shard.unwrap_or(Shard::ALL);
-    let json_mode = args.json;
-
-    // Targets whose password the potfile already has are done.
-    let mut pending: Vec<usize> = Vec::new();
-    let mut known: Vec<(usize, zeroize::Zeroizing<Vec<u8>>)> = Vec::new();
-    for (i, t) in targets.iter().enumerate() {
-        match potfile.lookup(&t.line) {
-            Ok(Some(pw)) => known.push((i, pw)),
-            Ok(None) => pending.push(i),
-            Err(e) => {
-                eprintln!("sesame: warning: cannot read the potfile: {e}");
-                pending.push(i);
-            }
-        }
-    }
-    for (i, pw) in &known {
-        if json_mode {
-            emit(
-                json!({"event": "found", "target": targets[*i].label, "hash": targets[*i].line.to_string(),
-                "password": json_password(pw), "index": null, "from_potfile": true}),
-            );
-        } else {
-            eprintln!(
-                "sesame: {}: already recovered (in the potfile {})",
-                targets[*i].label,
-                potfile.path().display()
-            );
-            print_password(&targets[*i].label, pw, targets.len());
-        }
-    }
-    if pending.is_empty() {
-        if json_mode {
-            emit(
-                json!({"event": "result", "status": "found", "found": known.len(), "targets": targets.len()}),
-            );
-        }
-        return Ok(0);
-    }
-
-    let plan = Arc::new(args.sources.build_plan()?);
-    let fingerprint = plan.fingerprint();
-    let source_names: Vec<String> = plan.sources().iter().map(|s| s.name()).collect();
-    let lines: Vec<HashLine> = pending.iter().map(|&i| targets[i].line.clone()).collect();
-
-    // Session: the same command (targets, plan, shard) gets the same name, and resumes.
-    let name = match &args.session {
-        Some(n) => {
-            Session::check_name(n).map_err(anyhow::Error::msg)?;
-            n.clone()
-        }
-        None => Session::default_name(&all_lines, &fingerprint, shard),
-    };
-    let total_all = plan.len();
-    let (mut session, resume) = Session::open(
-        &sesame_crack::paths::sessions_dir(),
-        &name,
-        &all_lines,
-        &fingerprint,
-        source_names.clone(),
-        shard,
-        total_all.map(|n| shard.count(n)),
-        args.fresh,
-    )?;
-    let start = match resume {
-        Resume::New => 0,
-        Resume::From { position, .. } => position,
-        Resume::Finished { how, .. } if how == "exhausted" => {
-            let msg = format!(
-                "session {name} already tried every guess of this plan without finding the password; \
-                 use --fresh to run it again, or other sources"
-            );
-            if json_mode {
-                emit(
-                    json!({"event": "result", "status": "exhausted", "session": name, "message": msg}),
-                );
-            } else {
-                eprintln!("sesame: {msg}");
-            }
-            return Ok(1);
-        }
-        Resume::Finished { .. } => {
-            // Found before, but the potfile no longer has it: search again from the start.
-            session.restart();
-            0
-        }
-    };
-
-    let gpus = select_gpus(args.device, args.verbose)?;
-    let use_cpu = args.device != Device::Gpu;
-    let cancel = sesame_crack::interrupt::flag()?;
-    let threads = capped_threads(args.threads);
-
-    // A short measurement of this machine's rate for the targets' parameters, for the plan.
-    let mut groups: Vec<sesame_backup::KdfParams> = Vec::new();
-    for l in &lines {
-        let p = l.kdf_params();
-        if !groups.contains(&p) {
-            groups.push(p);
-        }
-    }
-    // The kernel: by measurement on the costliest scheme among the targets (cached per CPU).
-    let costliest = groups
-        .iter()
-        .find(|p| p.dp.is_some())
-        .or(groups.first())
-        .cloned()
-        .unwrap_or_else(sesame_crack::bench::scheme_10_2_params);
-    let choice = sesame_crack::choice::choose(&costliest, args.kernel.as_deref())?;
-    let kernel = choice.kernel;
-    if !json_mode && use_cpu {
-        eprintln!("sesame: kernel {}: {}", kernel.name(), choice.why);
-    }
-    let mut rate = if use_cpu {
-        bench::quick_rate(kernel, &groups, threads, Duration::from_millis(300))
-    } else {
-        0.0
-    };
-    for g in &gpus {
-        // One guess costs the sum over the groups of targets.
-        let mut secs = 0.0;
-        for p in &groups {
-            match bench::measure_gpu(g, p, Duration::from_millis(300)) {
-                Ok(m) if m.rate > 0.0 => secs += 1.0 / m.rate,
-                Ok(_) => {}
-                Err(e) => bail!("{e}"),
-            }
-        }
-        if secs > 0.0 {
-            rate += 1.0 / secs;
-        }
-    }
-    print_plan(&PlanInfo {
-        plan: &plan,
-        targets: &pending
-            .iter()
-            .map(|&i| (targets[i].label.as_str(), &targets[i].line))
-            .collect::<Vec<_>>(),
-        shard,
-        start,
-        rate,
-        kernel,
-        kernel_why: &choice.why,
-        threads: if use_cpu { threads } else { 0 },
-        gpus: &gpus
-            .iter()
-            .map(|g| g.name().to_string())
-            .collect::<Vec<_>>(),
-        session: &name,
-        session_path: session.path(),
-        json: json_mode,
-        default_plan: args.sources.is_default_plan(),
-    });
-
+    let targets: Vec<Target> = crate::target::resolve(&args.target)?
+        .into_iter()
+        .map(|t| Target {
+            label: t.label,
+            line: t.line,
+        })
+        .collect();
+    let (json_mode, verbose, device) = (args.json, args.verbose, args.device);
+    let tty = std::io::stderr().is_terminal() && !json_mode;
     let mut trace = match &args.trace_file {
         Some(p) => Some(
             std::fs::OpenOptions::new()
@@ -338,360 +96,123 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         ),
         None => None,
     };
-    if let Some(f) = trace.as_mut() {
-        writeln!(f, "start {start}")?;
-    }
-
-    let tty = std::io::stderr().is_terminal() && !json_mode;
-    let progress_interval = if tty {
-        Duration::from_millis(250)
-    } else if json_mode {
-        Duration::from_secs_f64(args.status_interval)
-    } else {
-        Duration::from_secs_f64(args.status_interval.max(30.0))
-    };
-    let cfg = EngineConfig {
-        threads,
-        cpu: use_cpu,
-        gpus,
-        gpu_batch_size: None,
-        kernel,
-        shard,
-        start,
+    let potfile = Potfile::open(args.potfile.as_deref());
+    let default_plan = args.sources.is_default_plan();
+    let sources: SourceArgs = args.sources;
+    let req = RecoveryRequest {
+        plan: Box::new(move || Ok(Arc::new(sources.build_plan()?))),
+        default_plan,
+        potfile: Some(potfile.clone()),
+        session: SessionOptions {
+            name: args.session,
+            fresh: args.fresh,
+            shard: args.shard.unwrap_or(Shard::ALL),
+            ..SessionOptions::default()
+        },
+        devices: DeviceOptions {
+            cpu: device != Device::Gpu,
+            threads: capped_threads(args.threads),
+            kernel: args.kernel,
+            gpus: device.gpus(),
+            extra: Vec::new(),
+        },
         batch_size: args.batch_size,
-        progress_interval,
+        progress_interval: if tty {
+            Duration::from_millis(250)
+        } else if json_mode {
+            Duration::from_secs_f64(args.status_interval)
+        } else {
+            Duration::from_secs_f64(args.status_interval.max(30.0))
+        },
         checkpoint_interval: Duration::from_secs_f64(args.checkpoint_interval),
-        cancel,
-        expected_rate: (rate > 0.0).then_some(rate),
+        // A short measurement of each device, for the plan's times.
+        measure: Some(Duration::from_millis(300)),
+        targets: targets.clone(),
     };
-    let bar = tty.then(|| {
-        let b = ProgressBar::with_draw_target(
-            plan.len().map(|n| shard.count(n)),
-            ProgressDrawTarget::stderr_with_hz(4),
-        );
-        b.set_style(
-            ProgressStyle::with_template(
-                "[{elapsed_precise}] {bar:20.cyan/blue} {human_pos}/{human_len} {wide_msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b.set_position(shard.count(start));
-        b
-    });
-
-    let mut save_error: Option<String> = None;
-    let mut potfile_error: Option<String> = None;
-    let mut on_event = |e: Event<'_>| match e {
-        Event::Started { .. } => {}
-        Event::Progress(p) => {
-            if json_mode {
-                emit(progress_json(p, &plan));
-                if STDOUT_GONE.load(std::sync::atomic::Ordering::SeqCst) {
-                    cfg.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
-                }
-            } else if let Some(b) = &bar {
-                b.set_position(p.done);
-                b.set_message(status_message(p, &plan));
-            } else {
-                eprintln!(
-                    "sesame: {} of {} guesses, {}",
-                    group(p.done),
-                    p.total.map_or("?".into(), group),
-                    status_message(p, &plan)
-                );
-            }
+    let handle = RecoveryHandle::with_cancel_flag(crate::interrupt::flag()?);
+    let n = targets.len();
+    let mut stages: Vec<String> = Vec::new();
+    let mut bar: Option<ProgressBar> = None;
+    // Draws on standard error without tearing the progress bar.
+    let say = |bar: &Option<ProgressBar>, f: &mut dyn FnMut()| match bar {
+        Some(b) => b.suspend(f),
+        None => f(),
+    };
+    let result = sesame_crack::recover(req, &handle, &mut |e| match e {
+        Ev::Known(f) if json_mode => emit(found_json(&targets[f.target], &f.password, None, true)),
+        Ev::Known(f) => {
+            let t = &targets[f.target];
+            eprintln!(
+                "sesame: {}: already recovered (in the potfile {})",
+                t.label,
+                potfile.path().display()
+            );
+            print_password(&t.label, &f.password, n);
         }
-        Event::Checkpoint(p) => {
-            if let Err(err) = session.save(p) {
-                if save_error.is_none() {
-                    let msg = format!("cannot save the session checkpoint: {err}");
-                    eprintln!("sesame: warning: {msg}");
-                    save_error = Some(msg);
-                }
-            }
+        Ev::Warning(w) => {
+            let msg = render::warning(&w, &targets);
+            say(&bar, &mut || eprintln!("sesame: warning: {msg}"));
         }
-        Event::BatchDone {
-            lo, hi, indices, ..
-        } => {
+        Ev::Gpus { devices, notes } => report_gpus(devices, notes, verbose, device == Device::Gpu),
+        Ev::Kernel(c) if !json_mode && device != Device::Gpu => {
+            eprintln!("sesame: kernel {}: {}", c.kernel.name(), c.why)
+        }
+        Ev::Plan(s) => {
+            render::plan(s, &targets, json_mode);
+            stages = s.stages.iter().map(|st| st.name.clone()).collect();
             if let Some(f) = trace.as_mut() {
-                let _ = writeln!(f, "{lo} {hi} {}", indices.len());
+                let _ = writeln!(f, "start {}", s.resume_from);
+            }
+            bar = tty.then(|| render::new_bar(s.total, s.done));
+        }
+        Ev::Progress(p) if json_mode => {
+            emit(render::progress_json(p, &stages));
+            if render::stdout_gone() {
+                handle.cancel();
             }
         }
-        Event::Found(f) => {
-            let t = &targets[pending[f.target]];
-            if let Err(err) = potfile.append(&t.line, &f.password) {
-                potfile_error = Some(err.to_string());
+        Ev::Progress(p) => match &bar {
+            Some(b) => {
+                b.set_position(p.done);
+                b.set_message(render::status_message(p, &stages));
             }
-            if json_mode {
-                emit(
-                    json!({"event": "found", "target": t.label, "hash": t.line.to_string(),
-                    "password": json_password(&f.password), "index": f.index, "from_potfile": false}),
-                );
-            } else {
-                let line = format!(
-                    "sesame: {}: password found (guess {} of the plan)",
-                    t.label,
-                    group(f.index + 1)
-                );
-                match &bar {
-                    Some(b) => b.suspend(|| {
-                        eprintln!("{line}");
-                        print_password(&t.label, &f.password, targets.len());
-                    }),
-                    None => {
-                        eprintln!("{line}");
-                        print_password(&t.label, &f.password, targets.len());
-                    }
-                }
+            None => eprintln!(
+                "sesame: {} of {} guesses, {}",
+                group(p.done),
+                p.total.map_or("?".into(), group),
+                render::status_message(p, &stages)
+            ),
+        },
+        Ev::Batch { lo, hi, tried, .. } => {
+            if let Some(f) = trace.as_mut() {
+                let _ = writeln!(f, "{lo} {hi} {tried}");
             }
         }
-    };
-    let result = sesame_crack::run(plan.clone(), &lines, &cfg, &mut on_event);
+        Ev::Found(f) if json_mode => {
+            emit(found_json(&targets[f.target], &f.password, f.index, false))
+        }
+        Ev::Found(f) => say(&bar, &mut || {
+            let t = &targets[f.target];
+            let at = group(f.index.unwrap_or(0) + 1);
+            eprintln!(
+                "sesame: {}: password found (guess {at} of the plan)",
+                t.label
+            );
+            print_password(&t.label, &f.password, n);
+        }),
+        Ev::DeviceFailed { device, error } => {
+            say(&bar, &mut || {
+                eprintln!("sesame: warning: {device} failed ({error}); going on without it, no guess is lost")
+            })
+        }
+        _ => {}
+    });
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let report = result?;
-    if let Some(e) = &potfile_error {
-        eprintln!("sesame: warning: the password could not be saved in the potfile: {e}");
-    }
-    let p = &report.progress;
-    let (status, code) = match report.outcome {
-        Outcome::Found => ("found", 0),
-        Outcome::Exhausted if report.found.len() + known.len() == targets.len() => ("found", 0),
-        Outcome::Exhausted => ("exhausted", 1),
-        Outcome::Interrupted => ("interrupted", 1),
+    let report = match result {
+        Err(CrackError::NoGpu(why)) => return Err(no_gpu_error(&why)),
+        r => r?,
     };
-    let finished = match report.outcome {
-        Outcome::Found => session.finish("found", p),
-        Outcome::Exhausted => session.finish("exhausted", p),
-        Outcome::Interrupted => session.save(p),
-    };
-    if let Err(e) = finished {
-        eprintln!("sesame: warning: cannot save the session: {e}");
-    }
-    if json_mode {
-        let found: Vec<_> = report
-            .found
-            .iter()
-            .map(|f| {
-                let t = &targets[pending[f.target]];
-                json!({"target": t.label, "hash": t.line.to_string(), "password": json_password(&f.password), "index": f.index})
-            })
-            .collect();
-        emit(json!({
-            "event": "result",
-            "status": status,
-            "found": found,
-            "targets": targets.len(),
-            "done": p.done,
-            "total": p.total,
-            "position": p.position,
-            "tried": p.tried,
-            "elapsed": p.elapsed,
-            "rate": p.rate,
-            "devices": p.devices,
-            "session": name,
-            "session_file": session.path().display().to_string(),
-        }));
-    } else {
-        let summary = format!(
-            "{} guesses in {} ({:.2} guesses/s)",
-            group(p.tried),
-            human_duration(p.elapsed),
-            p.rate
-        );
-        match report.outcome {
-            Outcome::Found => eprintln!("sesame: done: {summary}"),
-            Outcome::Exhausted if code == 0 => eprintln!("sesame: done: {summary}"),
-            Outcome::Exhausted => eprintln!(
-                "sesame: not found: every guess of this plan was tried ({summary}); try other sources \
-                 (--wordlist, --rules, --mask, --hints)"
-            ),
-            Outcome::Interrupted => eprintln!(
-                "sesame: stopped at guess {} ({summary}); saved as session {name}: run the same command again to resume",
-                group(p.position)
-            ),
-        }
-    }
-    Ok(code)
-}
-
-fn print_password(label: &str, pw: &[u8], ntargets: usize) {
-    let mut out = std::io::stdout().lock();
-    if ntargets > 1 {
-        let _ = write!(out, "{label}\t");
-    }
-    let _ = out.write_all(pw);
-    let _ = out.write_all(b"\n");
-    let _ = out.flush();
-}
-
-fn status_message(p: &Progress, plan: &Plan) -> String {
-    let mut s = format!("{} guesses/s", fmt_rate(p.rate));
-    if p.devices.len() > 1 || p.devices.iter().any(|d| d.name != "CPU") {
-        let each: Vec<String> = p
-            .devices
-            .iter()
-            .map(|d| format!("{} {}", d.name, fmt_rate(d.rate)))
-            .collect();
-        s.push_str(&format!(" ({})", each.join(", ")));
-    }
-    if let Some(eta) = p.eta {
-        s.push_str(&format!(", ETA {}", human_duration(eta)));
-    }
-    if let Some(src) = p.source.and_then(|i| plan.sources().get(i)) {
-        s.push_str(&format!(", {}", src.name()));
-    }
-    s
-}
-
-struct PlanInfo<'a> {
-    plan: &'a Plan,
-    targets: &'a [(&'a str, &'a HashLine)],
-    shard: Shard,
-    start: u64,
-    rate: f64,
-    kernel: Kernel,
-    kernel_why: &'a str,
-    threads: usize,
-    gpus: &'a [String],
-    session: &'a str,
-    session_path: &'a std::path::Path,
-    json: bool,
-    default_plan: bool,
-}
-
-fn print_plan(info: &PlanInfo<'_>) {
-    let PlanInfo {
-        plan, shard, rate, ..
-    } = *info;
-    let secs = |n: u64| {
-        if rate > 0.0 {
-            n as f64 / rate
-        } else {
-            f64::INFINITY
-        }
-    };
-    // Guesses this shard owns in each source.
-    let mut offset = 0u64;
-    let mut rows = Vec::new();
-    let mut known = true;
-    for s in plan.sources() {
-        let len = s.len();
-        let owned = match len {
-            Some(l) if known => {
-                let c = shard.count(offset + l) - shard.count(offset);
-                offset += l;
-                Some(c)
-            }
-            _ => {
-                known = false;
-                None
-            }
-        };
-        rows.push((s.name(), owned));
-    }
-    let total = plan.len().map(|n| shard.count(n));
-    let done = shard.count(info.start);
-    if info.json {
-        emit(json!({
-            "event": "plan",
-            "targets": info.targets.iter().map(|(l, h)| json!({"target": l, "hash": h.to_string(), "scheme": h.kdf_params().scheme_name()})).collect::<Vec<_>>(),
-            "sources": rows.iter().map(|(n, c)| json!({"name": n, "guesses": c, "seconds": c.map(secs)})).collect::<Vec<_>>(),
-            "total": total,
-            "seconds": total.map(|t| secs(t.saturating_sub(done))),
-            "rate": rate,
-            "kernel": info.kernel.name(),
-            "kernel_why": info.kernel_why,
-            "threads": info.threads,
-            "gpus": info.gpus,
-            "shard": shard.to_string(),
-            "session": info.session,
-            "session_file": info.session_path.display().to_string(),
-            "resume_from": info.start,
-            "done": done,
-            "default_plan": info.default_plan,
-        }));
-        return;
-    }
-    for (label, h) in info.targets {
-        let p = h.kdf_params();
-        let cost = match &p.dp {
-            Some((_, dpic)) => format!(
-                "{} SHA-256 + {} SHA-1 iterations a guess",
-                group(u64::from(*dpic)),
-                group(u64::from(p.iterations))
-            ),
-            None => format!(
-                "{} SHA-1 iterations a guess",
-                group(u64::from(p.iterations))
-            ),
-        };
-        eprintln!("Target: {label}, {} ({cost})", p.scheme_name());
-    }
-    let cpu = if info.threads > 0 {
-        format!("{} threads, kernel {}", info.threads, info.kernel.name())
-    } else {
-        "no CPU threads".to_string()
-    };
-    let gpus = if info.gpus.is_empty() {
-        String::new()
-    } else {
-        format!(", GPU: {}", info.gpus.join(", "))
-    };
-    eprintln!(
-        "{}lan{}: about {} guesses/s on this machine ({cpu}{gpus}, measured just now)",
-        if info.default_plan { "Default p" } else { "P" },
-        if shard == Shard::ALL {
-            String::new()
-        } else {
-            format!(" (shard {shard})")
-        },
-        fmt_rate(rate),
-    );
-    for (i, (name, count)) in rows.iter().enumerate() {
-        match count {
-            Some(c) => eprintln!(
-                "  {}. {name}: {} guesses, about {}",
-                i + 1,
-                group(*c),
-                human_duration(secs(*c))
-            ),
-            None => eprintln!("  {}. {name}: size unknown until read", i + 1),
-        }
-    }
-    match total {
-        Some(t) => eprintln!(
-            "  Total: {} guesses, about {} at worst",
-            group(t),
-            human_duration(secs(t))
-        ),
-        None => eprintln!("  Total: unknown (a source is read from a stream)"),
-    }
-    if info.start > 0 {
-        let pct = total.map_or(String::new(), |t| {
-            format!(" ({:.1}% done)", 100.0 * done as f64 / t.max(1) as f64)
-        });
-        eprintln!(
-            "Resuming session {} from guess {}{pct}; {} left, about {} (--fresh starts over)",
-            info.session,
-            group(info.start),
-            total.map_or("?".into(), |t| group(t.saturating_sub(done))),
-            total.map_or("?".into(), |t| human_duration(secs(t.saturating_sub(done))))
-        );
-    } else {
-        eprintln!(
-            "Session {} (checkpoints in {}); Ctrl-C stops, running the same command again resumes",
-            info.session,
-            info.session_path.display()
-        );
-    }
-}
-
-fn fmt_rate(r: f64) -> String {
-    if r >= 100.0 {
-        group(r.round() as u64)
-    } else {
-        format!("{r:.2}")
-    }
+    Ok(crate::render::result(&report, &targets, json_mode))
 }

@@ -1,0 +1,602 @@
+//! The recovery use case, once for every front end: "find the password of these targets with
+//! these sources".
+//!
+//! [`recover`] does, in order: the potfile (a remembered password is checked against its target
+//! before it is trusted), the plan (built only when some target is still unknown, so that a bad
+//! source does not stand between the user and a password already found), the session (name,
+//! resume rules, shard; checkpoints written as the run goes), the devices (the CPU kernel that
+//! is fastest here among those that passed their self-test, GPUs that passed their
+//! self-check), the plan's summary with per-stage sizes and time estimates, the run, and the
+//! potfile entry of each password found. Everything it has to say is a [`RecoveryEvent`], on
+//! the calling thread; a [`RecoveryHandle`] pauses, resumes or cancels from any other thread.
+//! It prints nothing, installs no signal handler and never exits.
+
+use crate::bench;
+use crate::choice::{self, KernelChoice};
+use crate::control::RecoveryHandle;
+use crate::device::Device;
+use crate::engine::{self, EngineConfig, Event, Outcome, Progress};
+use crate::error::CrackError;
+use crate::potfile::Potfile;
+use crate::session::{Resume, Session};
+use sesame_backup::{HashLine, KdfParams};
+use sesame_gpu::GpuDevice;
+use sesame_guess::{Plan, Shard};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// Any error of the code that builds the plan (the front end's source options).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Builds the plan when it is needed.
+pub type PlanBuilder = Box<dyn FnOnce() -> Result<Arc<Plan>, BoxError> + Send>;
+
+/// One thing whose password is searched for.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// Where it came from, for messages: a path, "line 3 of hashes.txt".
+    pub label: String,
+    pub line: HashLine,
+}
+
+/// Where checkpoints go and which part of the stream this process owns.
+#[derive(Clone, Debug)]
+pub struct SessionOptions {
+    /// The folder of session files ([`crate::paths::sessions_dir`] by default).
+    pub dir: PathBuf,
+    /// `None`: a name derived from the targets, the plan and the shard, so that the same
+    /// request resumes the same session.
+    pub name: Option<String>,
+    /// Start over instead of resuming.
+    pub fresh: bool,
+    pub shard: Shard,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            dir: crate::paths::sessions_dir(),
+            name: None,
+            fresh: false,
+            shard: Shard::ALL,
+        }
+    }
+}
+
+/// Which GPUs to use.
+#[derive(Clone, Debug)]
+pub enum GpuChoice {
+    None,
+    /// Find them and keep those that pass their self-check; `required`: none is an error.
+    Discover {
+        required: bool,
+    },
+    /// These (already self-checked).
+    Given(Vec<Arc<GpuDevice>>),
+}
+
+/// What to compute on.
+#[derive(Clone)]
+pub struct DeviceOptions {
+    /// CPU worker threads at all.
+    pub cpu: bool,
+    /// CPU threads (0: every core).
+    pub threads: usize,
+    /// A CPU kernel by name instead of the fastest measured here.
+    pub kernel: Option<String>,
+    pub gpus: GpuChoice,
+    /// Other devices beside these (other back ends; tests inject some).
+    pub extra: Vec<Arc<dyn Device>>,
+}
+
+impl Default for DeviceOptions {
+    fn default() -> Self {
+        DeviceOptions {
+            cpu: true,
+            threads: 0,
+            kernel: None,
+            gpus: GpuChoice::None,
+            extra: Vec::new(),
+        }
+    }
+}
+
+/// Everything a recovery needs.
+pub struct RecoveryRequest {
+    pub targets: Vec<Target>,
+    pub plan: PlanBuilder,
+    /// The plan is the default one (no source given): said in the summary.
+    pub default_plan: bool,
+    /// `None`: no potfile is read or written.
+    pub potfile: Option<Potfile>,
+    pub session: SessionOptions,
+    pub devices: DeviceOptions,
+    /// Guesses per CPU batch (default: about a second of work).
+    pub batch_size: Option<usize>,
+    pub progress_interval: Duration,
+    pub checkpoint_interval: Duration,
+    /// How long each device is timed for the estimates; `None`: no estimates.
+    pub measure: Option<Duration>,
+}
+
+impl RecoveryRequest {
+    /// A request with the defaults: the default potfile and sessions folder, every core, the
+    /// measured kernel, no GPU, 300 ms of timing for the estimates.
+    pub fn new(targets: Vec<Target>, plan: Arc<Plan>) -> Self {
+        RecoveryRequest {
+            targets,
+            plan: Box::new(move || Ok(plan)),
+            default_plan: false,
+            potfile: Some(Potfile::open(None)),
+            session: SessionOptions::default(),
+            devices: DeviceOptions::default(),
+            batch_size: None,
+            progress_interval: Duration::from_secs(2),
+            checkpoint_interval: Duration::from_secs(30),
+            measure: Some(Duration::from_millis(300)),
+        }
+    }
+}
+
+/// One stage (source) of the plan: the guesses this shard owns in it and their time here.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Stage {
+    pub name: String,
+    /// `None` while a source's size is unknown (read from a stream).
+    pub guesses: Option<u64>,
+    /// At the measured rate; `None` when the size or the rate is unknown.
+    pub seconds: Option<f64>,
+}
+
+/// What is about to run.
+#[derive(Clone, Debug)]
+pub struct PlanSummary {
+    /// The targets searched (indices into the request's targets; those the potfile answered
+    /// are not searched).
+    pub targets: Vec<usize>,
+    pub stages: Vec<Stage>,
+    /// Guesses this shard owns in the whole plan.
+    pub total: Option<u64>,
+    /// Time for what is left (after a resume: the rest).
+    pub seconds_left: Option<f64>,
+    /// Guesses per second of every device together, measured just now (0: not measured).
+    pub rate: f64,
+    pub kernel: KernelChoice,
+    /// CPU threads (0: none).
+    pub threads: usize,
+    /// The other devices, by name.
+    pub gpus: Vec<String>,
+    pub shard: Shard,
+    pub session: String,
+    pub session_file: PathBuf,
+    /// First index of this run (0, or a resumed checkpoint).
+    pub resume_from: u64,
+    /// Guesses of this shard before `resume_from`.
+    pub done: u64,
+    pub default_plan: bool,
+}
+
+/// Something worth telling the user that does not stop the run.
+#[derive(Clone, Debug)]
+pub enum Warning {
+    /// The potfile could not be read: its passwords are searched for again.
+    PotfileUnreadable(String),
+    /// The potfile's password for this target does not open it: searched for again.
+    PotfileWrong { target: usize },
+    /// A password found could not be written to the potfile.
+    PotfileNotSaved(String),
+    /// A checkpoint could not be written (said once per run).
+    CheckpointNotSaved(String),
+}
+
+/// A password, from the potfile or from the search. `Debug` does not show it.
+#[derive(Clone)]
+pub struct FoundPassword {
+    /// Index into the request's targets.
+    pub target: usize,
+    /// Global index of the guess in the plan; `None` from the potfile.
+    pub index: Option<u64>,
+    pub password: Zeroizing<Vec<u8>>,
+    pub from_potfile: bool,
+}
+
+impl std::fmt::Debug for FoundPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FoundPassword")
+            .field("target", &self.target)
+            .field("index", &self.index)
+            .field("from_potfile", &self.from_potfile)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a recovery ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecoveryOutcome {
+    /// Every target has its password (some perhaps from the potfile).
+    Found,
+    /// Every guess was tried; some target has none.
+    Exhausted,
+    /// Cancelled; the session's checkpoint says where to resume.
+    Interrupted,
+    /// This session had already tried every guess of this plan: nothing was run.
+    AlreadyExhausted,
+}
+
+/// The end of a recovery.
+#[derive(Clone, Debug)]
+pub struct RecoveryReport {
+    pub outcome: RecoveryOutcome,
+    /// Every password known at the end, from the potfile first.
+    pub found: Vec<FoundPassword>,
+    /// The final progress of the run; `None` when nothing ran.
+    pub progress: Option<Progress>,
+    /// The session's name and file; `None` when the potfile answered everything.
+    pub session: Option<(String, PathBuf)>,
+}
+
+/// What a recovery tells its caller, in order, on the calling thread.
+#[derive(Debug)]
+pub enum RecoveryEvent<'a> {
+    /// The potfile's password for a target, checked against it: no search for that one.
+    Known(&'a FoundPassword),
+    Warning(Warning),
+    /// GPU discovery: the devices that passed their self-check, and why others did not.
+    Gpus {
+        devices: &'a [Arc<GpuDevice>],
+        notes: &'a [String],
+    },
+    /// The CPU kernel and why.
+    Kernel(&'a KernelChoice),
+    Plan(&'a PlanSummary),
+    /// Every `progress_interval`: per device (`devices`) and per stage (`source`).
+    Progress(&'a Progress),
+    /// Guesses `[lo, hi)` are finished (`tried` of them are this shard's), by `device`.
+    Batch {
+        lo: u64,
+        hi: u64,
+        tried: usize,
+        device: &'a str,
+    },
+    /// A checkpoint, already written to the session file.
+    Checkpoint(&'a Progress),
+    /// A password found by the search (already in the potfile).
+    Found(&'a FoundPassword),
+    /// A device failed; the run goes on without it, and loses no guess.
+    DeviceFailed {
+        device: &'a str,
+        error: &'a str,
+    },
+    Paused(&'a Progress),
+    Resumed,
+    /// The last event.
+    Finished(&'a RecoveryReport),
+}
+
+/// Runs the recovery `req` (see the module docs). Errors: bad input (a session made for other
+/// sources, an unknown kernel, no usable GPU when one is required, a source that cannot be
+/// read), or a run that could not go on; the session's last checkpoint stays valid.
+pub fn recover(
+    req: RecoveryRequest,
+    handle: &RecoveryHandle,
+    on_event: &mut dyn FnMut(RecoveryEvent<'_>),
+) -> Result<RecoveryReport, CrackError> {
+    let RecoveryRequest {
+        targets,
+        plan,
+        default_plan,
+        potfile,
+        session: session_opts,
+        devices: dev_opts,
+        batch_size,
+        progress_interval,
+        checkpoint_interval,
+        measure,
+    } = req;
+    if targets.is_empty() {
+        return Err(CrackError::NoTargets);
+    }
+    let all_lines: Vec<HashLine> = targets.iter().map(|t| t.line.clone()).collect();
+
+    // The potfile: a password it remembers is used only if it opens the target (a shared or
+    // edited potfile can be wrong, and a wrong "found" would be a false answer).
+    let mut known: Vec<FoundPassword> = Vec::new();
+    let mut pending: Vec<usize> = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        let remembered = match potfile.as_ref().map(|p| p.lookup(&t.line)) {
+            None | Some(Ok(None)) => None,
+            Some(Ok(Some(pw))) => Some(pw),
+            Some(Err(e)) => {
+                on_event(RecoveryEvent::Warning(Warning::PotfileUnreadable(
+                    e.to_string(),
+                )));
+                None
+            }
+        };
+        match remembered {
+            Some(pw) if t.line.verify(&pw) => {
+                let f = FoundPassword {
+                    target: i,
+                    index: None,
+                    password: pw,
+                    from_potfile: true,
+                };
+                on_event(RecoveryEvent::Known(&f));
+                known.push(f);
+            }
+            Some(_) => {
+                on_event(RecoveryEvent::Warning(Warning::PotfileWrong { target: i }));
+                pending.push(i);
+            }
+            None => pending.push(i),
+        }
+    }
+    if pending.is_empty() {
+        let report = RecoveryReport {
+            outcome: RecoveryOutcome::Found,
+            found: known,
+            progress: None,
+            session: None,
+        };
+        on_event(RecoveryEvent::Finished(&report));
+        return Ok(report);
+    }
+
+    let plan = plan().map_err(CrackError::Plan)?;
+    let fingerprint = plan.fingerprint();
+    let shard = session_opts.shard;
+
+    // The session: the same targets, plan and shard get the same name, and resume.
+    let name = match session_opts.name {
+        Some(n) => {
+            Session::check_name(&n).map_err(CrackError::SessionName)?;
+            n
+        }
+        None => Session::default_name(&all_lines, &fingerprint, shard),
+    };
+    let total = plan.len().map(|n| shard.count(n));
+    let (mut session, resume) = Session::open(
+        &session_opts.dir,
+        &name,
+        &all_lines,
+        &fingerprint,
+        plan.sources().iter().map(|s| s.name()).collect(),
+        shard,
+        total,
+        session_opts.fresh,
+    )?;
+    let start = match resume {
+        Resume::New => 0,
+        Resume::From { position, .. } => position,
+        Resume::Finished { how, .. } if how == "exhausted" => {
+            let report = RecoveryReport {
+                outcome: RecoveryOutcome::AlreadyExhausted,
+                found: known,
+                progress: None,
+                session: Some((name, session.path().to_path_buf())),
+            };
+            on_event(RecoveryEvent::Finished(&report));
+            return Ok(report);
+        }
+        Resume::Finished { .. } => {
+            // Found before, but the potfile no longer has it: search again from the start.
+            session.restart();
+            0
+        }
+    };
+
+    // Devices.
+    let gpus: Vec<Arc<GpuDevice>> = match dev_opts.gpus {
+        GpuChoice::None => Vec::new(),
+        GpuChoice::Given(g) => g,
+        GpuChoice::Discover { required } => {
+            let (found, notes) = sesame_gpu::discover_checked();
+            let found: Vec<Arc<GpuDevice>> = found.into_iter().map(Arc::new).collect();
+            on_event(RecoveryEvent::Gpus {
+                devices: &found,
+                notes: &notes,
+            });
+            if found.is_empty() && required {
+                return Err(CrackError::NoGpu(notes.join("; ")));
+            }
+            found
+        }
+    };
+    let lines: Vec<HashLine> = pending.iter().map(|&i| all_lines[i].clone()).collect();
+    let mut groups: Vec<KdfParams> = Vec::new();
+    for l in &lines {
+        let p = l.kdf_params();
+        if !groups.contains(&p) {
+            groups.push(p);
+        }
+    }
+    // The kernel: by measurement on the costliest scheme among the targets (cached per CPU).
+    let costliest = groups
+        .iter()
+        .find(|p| p.dp.is_some())
+        .or(groups.first())
+        .cloned()
+        .unwrap_or_else(bench::scheme_10_2_params);
+    let kernel = choice::choose(&costliest, dev_opts.kernel.as_deref())?;
+    on_event(RecoveryEvent::Kernel(&kernel));
+    let threads = if dev_opts.threads > 0 {
+        dev_opts.threads
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    };
+
+    // The estimate: a short measurement of each device on the targets' parameters.
+    let mut rate = 0.0;
+    if let Some(window) = measure {
+        if dev_opts.cpu {
+            rate += bench::quick_rate(kernel.kernel, &groups, threads, window);
+        }
+        for g in &gpus {
+            // One guess costs the sum over the groups of targets.
+            let mut secs = 0.0;
+            for p in &groups {
+                let m = bench::measure_gpu(g, p, window)?;
+                if m.rate > 0.0 {
+                    secs += 1.0 / m.rate;
+                }
+            }
+            if secs > 0.0 {
+                rate += 1.0 / secs;
+            }
+        }
+    }
+    let summary = summarize(&plan, shard, start, rate);
+    let summary = PlanSummary {
+        targets: pending.clone(),
+        stages: summary.0,
+        total,
+        seconds_left: summary.1,
+        rate,
+        kernel: kernel.clone(),
+        threads: if dev_opts.cpu { threads } else { 0 },
+        gpus: gpus
+            .iter()
+            .map(|g| g.name().to_string())
+            .chain(dev_opts.extra.iter().map(|d| d.name()))
+            .collect(),
+        shard,
+        session: name.clone(),
+        session_file: session.path().to_path_buf(),
+        resume_from: start,
+        done: shard.count(start),
+        default_plan,
+    };
+    on_event(RecoveryEvent::Plan(&summary));
+
+    let cfg = EngineConfig {
+        threads,
+        cpu: dev_opts.cpu,
+        gpus,
+        devices: dev_opts.extra,
+        gpu_batch_size: None,
+        kernel: kernel.kernel,
+        shard,
+        start,
+        batch_size,
+        progress_interval,
+        checkpoint_interval,
+        cancel: handle.cancel_flag(),
+        pause: handle.pause_flag(),
+        expected_rate: (rate > 0.0).then_some(rate),
+    };
+    let mut found = known;
+    let mut checkpoint_warned = false;
+    let mut potfile_error: Option<String> = None;
+    let result = engine::run(plan, &lines, &cfg, &mut |e| match e {
+        Event::Started { .. } => {}
+        Event::Progress(p) => on_event(RecoveryEvent::Progress(p)),
+        Event::Checkpoint(p) => {
+            if let Err(err) = session.save(p) {
+                if !checkpoint_warned {
+                    checkpoint_warned = true;
+                    on_event(RecoveryEvent::Warning(Warning::CheckpointNotSaved(
+                        err.to_string(),
+                    )));
+                }
+            }
+            on_event(RecoveryEvent::Checkpoint(p));
+        }
+        Event::BatchDone {
+            lo,
+            hi,
+            indices,
+            device,
+        } => on_event(RecoveryEvent::Batch {
+            lo,
+            hi,
+            tried: indices.len(),
+            device,
+        }),
+        Event::Found(f) => {
+            let target = pending[f.target];
+            // The potfile first: a password shown but not saved could be lost with the
+            // terminal.
+            if let Some(pot) = &potfile {
+                if let Err(err) = pot.append(&all_lines[target], &f.password) {
+                    potfile_error = Some(err.to_string());
+                }
+            }
+            let fp = FoundPassword {
+                target,
+                index: Some(f.index),
+                password: f.password.clone(),
+                from_potfile: false,
+            };
+            on_event(RecoveryEvent::Found(&fp));
+            found.push(fp);
+        }
+        Event::DeviceFailed { device, error } => {
+            on_event(RecoveryEvent::DeviceFailed { device, error })
+        }
+        Event::Paused(p) => on_event(RecoveryEvent::Paused(p)),
+        Event::Resumed => on_event(RecoveryEvent::Resumed),
+    });
+    let run = result?;
+    if let Some(e) = potfile_error {
+        on_event(RecoveryEvent::Warning(Warning::PotfileNotSaved(e)));
+    }
+    let outcome = match run.outcome {
+        Outcome::Found => RecoveryOutcome::Found,
+        Outcome::Exhausted if found.len() == targets.len() => RecoveryOutcome::Found,
+        Outcome::Exhausted => RecoveryOutcome::Exhausted,
+        Outcome::Interrupted => RecoveryOutcome::Interrupted,
+    };
+    let p = &run.progress;
+    let saved = match run.outcome {
+        Outcome::Found => session.finish("found", p),
+        Outcome::Exhausted => session.finish("exhausted", p),
+        Outcome::Interrupted => session.save(p),
+    };
+    if let Err(e) = saved {
+        on_event(RecoveryEvent::Warning(Warning::CheckpointNotSaved(
+            e.to_string(),
+        )));
+    }
+    let report = RecoveryReport {
+        outcome,
+        found,
+        progress: Some(run.progress),
+        session: Some((name, session.path().to_path_buf())),
+    };
+    on_event(RecoveryEvent::Finished(&report));
+    Ok(report)
+}
+
+/// Per-stage guesses this shard owns and their time at `rate`, and the time for what is left
+/// after `start`.
+fn summarize(plan: &Plan, shard: Shard, start: u64, rate: f64) -> (Vec<Stage>, Option<f64>) {
+    let secs = |n: u64| (rate > 0.0).then(|| n as f64 / rate);
+    let mut offset = 0u64;
+    let mut known = true;
+    let mut stages = Vec::new();
+    for s in plan.sources() {
+        // A source after one of unknown size has unknown global indices too.
+        let guesses = match s.len() {
+            Some(l) if known => {
+                let c = shard.count(offset + l) - shard.count(offset);
+                offset += l;
+                Some(c)
+            }
+            _ => {
+                known = false;
+                None
+            }
+        };
+        stages.push(Stage {
+            name: s.name(),
+            guesses,
+            seconds: guesses.and_then(secs),
+        });
+    }
+    let left = plan
+        .len()
+        .map(|n| shard.count(n).saturating_sub(shard.count(start)));
+    (stages, left.and_then(secs))
+}
