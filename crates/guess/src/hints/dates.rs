@@ -48,6 +48,76 @@ impl HintDate {
         date.is_valid().then_some(date)
     }
 
+    /// Every date `text` may mean: the forms of [`HintDate::parse`], and the ways people write
+    /// a day: `31/12/1990`, `12/31/1990`, `31.12.1990`, `31-12-90`, `4/9/81` (a two-digit
+    /// year is the latest century that does not put it in the future). When day and month
+    /// could be either way round (`05/06/1990`) both readings are given, month first for a
+    /// slash (the US habit) and day first for a dot (the European one). A two-digit year
+    /// alone (`90`) is a year. Empty when it is none of these.
+    pub fn parse_all(text: &str) -> Vec<HintDate> {
+        if let Some(d) = HintDate::parse(text) {
+            return vec![d];
+        }
+        let text = text.trim();
+        let digits =
+            |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
+        let year_of = |s: &str| -> Option<u16> {
+            match s.len() {
+                4 => s.parse().ok(),
+                2 => {
+                    let yy: u16 = s.parse().ok()?;
+                    let recent = (super::model::RECENT_YEAR + 1) as u16;
+                    let y = 2000 + yy;
+                    Some(if y > recent { y - 100 } else { y })
+                }
+                _ => None,
+            }
+        };
+        if text.len() == 2 && digits(text) {
+            let year = year_of(text);
+            return year
+                .map(|y| HintDate {
+                    year: Some(y),
+                    month: None,
+                    day: None,
+                })
+                .filter(HintDate::is_valid)
+                .into_iter()
+                .collect();
+        }
+        let Some(sep) = ['/', '.', '-'].into_iter().find(|&c| text.contains(c)) else {
+            return Vec::new();
+        };
+        let parts: Vec<&str> = text.split(sep).collect();
+        let [a, b, y] = parts.as_slice() else {
+            return Vec::new();
+        };
+        if !(digits(a) && digits(b) && digits(y)) || a.len() > 2 || b.len() > 2 {
+            return Vec::new();
+        }
+        let (Ok(a), Ok(b), Some(year)) = (a.parse::<u8>(), b.parse::<u8>(), year_of(y)) else {
+            return Vec::new();
+        };
+        let make = |month: u8, day: u8| HintDate {
+            year: Some(year),
+            month: Some(month),
+            day: Some(day),
+        };
+        // (month, day) readings in order of likelihood for this separator.
+        let readings = if sep == '/' {
+            [make(a, b), make(b, a)]
+        } else {
+            [make(b, a), make(a, b)]
+        };
+        let mut out: Vec<HintDate> = Vec::new();
+        for d in readings {
+            if d.is_valid() && !out.contains(&d) {
+                out.push(d);
+            }
+        }
+        out
+    }
+
     fn is_valid(&self) -> bool {
         if let Some(y) = self.year {
             if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
@@ -102,6 +172,35 @@ mod tests {
             "2000-02-29"
         );
         assert!(HintDate::parse("02-29").is_some());
+    }
+
+    #[test]
+    fn written_forms() {
+        let all = |t: &str| -> Vec<String> {
+            HintDate::parse_all(t)
+                .iter()
+                .map(|d| d.to_string())
+                .collect()
+        };
+        assert_eq!(all("31/12/1990"), ["1990-12-31"]);
+        assert_eq!(all("12/31/1990"), ["1990-12-31"]);
+        assert_eq!(all("05/06/1990"), ["1990-05-06", "1990-06-05"]);
+        assert_eq!(all("05.06.1990"), ["1990-06-05", "1990-05-06"]);
+        assert_eq!(all("4/9/81"), ["1981-04-09", "1981-09-04"]);
+        assert_eq!(all("7/7/07"), ["2007-07-07"]);
+        assert_eq!(all("90"), ["1990"]);
+        assert_eq!(all("1995-06-17"), ["1995-06-17"]);
+        for bad in [
+            "31/13/1990",
+            "1/2/3",
+            "a/b/1990",
+            "1990/01",
+            "",
+            "123",
+            "31/12/19901",
+        ] {
+            assert!(all(bad).is_empty(), "{bad:?}");
+        }
     }
 
     #[test]

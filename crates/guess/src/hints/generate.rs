@@ -122,6 +122,7 @@ pub fn rank(
     let pair_words = words.len().min(MAX_PAIR_WORDS);
     let n_pairs = pair_words * pair_words.saturating_sub(1);
     let digits_present = !hints.dates.is_empty() || !hints.numbers.is_empty();
+    let names = initial_names(&words);
 
     // Share of each kind of origin, over the kinds this hints file has.
     let kinds = [
@@ -129,6 +130,7 @@ pub fn rank(
         (n_pairs > 0, KIND_PAIR),
         (!hints.passwords.is_empty(), KIND_PASSWORD),
         (digits_present, KIND_DIGITS),
+        (names.len() >= 2, KIND_INITIALS),
         (true, KIND_COMMON),
         (true, KIND_PIN),
     ];
@@ -138,6 +140,7 @@ pub fn rank(
     let hint_digits = hint_digit_pool(hints);
     let word_affixes = affix_table(&hint_digits, AFFIX_NONE);
     let pair_affixes = affix_table(&hint_digits, PAIR_AFFIX_NONE);
+    let initials_affixes = affix_table(&hint_digits, INITIALS_AFFIX_NONE);
 
     let mut acc = Acc {
         map: HashMap::new(),
@@ -145,12 +148,37 @@ pub fn rank(
 
     // Single words and phrases, and the letters of each old password taken as a word.
     let mut word_list: Vec<(Vec<String>, String, f64)> = Vec::new();
+    // Spellings that are not a word's forms (a mnemonic's letters), decorated the same way.
+    let mut extra_forms: Vec<(String, f64)> = Vec::new();
     for (tokens, typed) in &words {
-        word_list.push((
-            tokens.clone(),
-            typed.clone(),
-            share(KIND_WORD) / words.len() as f64,
-        ));
+        let each = share(KIND_WORD) / words.len() as f64;
+        let mut whole = each;
+        let mnemonic = mnemonic_forms(typed);
+        if !mnemonic.is_empty() {
+            // By the words of the line as typed (the letters come from those).
+            let m = match typed.split_whitespace().count() {
+                2 => MNEMONIC_TWO_WORDS,
+                3 => MNEMONIC_THREE_WORDS,
+                4 => MNEMONIC_FOUR_WORDS,
+                _ => MNEMONIC_MORE_WORDS,
+            };
+            whole -= each * m;
+            for (f, wf) in mnemonic {
+                extra_forms.push((f, each * m * wf));
+            }
+        }
+        let pieces = phrase_pieces(tokens);
+        if !pieces.is_empty() {
+            whole -= each * PHRASE_PIECE;
+            for (piece, wp) in pieces {
+                word_list.push((vec![piece.clone()], piece, each * PHRASE_PIECE * wp));
+            }
+        }
+        if let Some((letters, _)) = username_parts(typed) {
+            whole -= each * USERNAME_LETTERS;
+            word_list.push((word_tokens(&letters), letters, each * USERNAME_LETTERS));
+        }
+        word_list.push((tokens.clone(), typed.clone(), whole));
     }
     for pw in &hints.passwords {
         let stem = split_tail(pw).0;
@@ -166,6 +194,45 @@ pub fn rank(
     for (tokens, typed, weight) in &word_list {
         for (form, wf) in word_forms(tokens, typed) {
             decorate(&mut acc, &form, weight * wf, &word_affixes);
+        }
+    }
+    for (form, w) in &extra_forms {
+        decorate(&mut acc, form, *w, &word_affixes);
+    }
+    // Other spellings of one-word hints, far down: one vowel changed, one key's neighbour.
+    for (tokens, _, weight) in &word_list {
+        let [token] = tokens.as_slice() else {
+            continue;
+        };
+        for (v, wv) in spelling_variants(token, WORD_VOWEL_VARIANT, WORD_KEY_TYPO) {
+            let w = weight * wv;
+            if w * CASE_LOWER * word_affixes.first().map_or(0.0, |a| a.weight) < SCORE_FLOOR {
+                break; // sorted
+            }
+            for (form, wf) in word_forms(std::slice::from_ref(&v), &v) {
+                decorate(&mut acc, &form, w * wf, &word_affixes);
+            }
+        }
+    }
+
+    // Initials of a run of listed names ("whc2002"): a family, in the order given.
+    if names.len() >= 2 {
+        let runs: Vec<(usize, f64)> = INITIALS_RUNS
+            .iter()
+            .copied()
+            .filter(|&(k, _)| k <= names.len())
+            .collect();
+        let sum: f64 = runs.iter().map(|r| r.1).sum();
+        for (k, wk) in runs {
+            let windows = names.len() - k + 1;
+            let w = share(KIND_INITIALS) * wk / sum / windows as f64;
+            for run in names.windows(k) {
+                let lower: String = run.iter().filter_map(|n| n.chars().next()).collect();
+                let forms = [lower.clone(), lower.to_uppercase(), capitalise(&lower)];
+                for (f, wc) in forms.iter().zip(INITIALS_CASES) {
+                    decorate(&mut acc, f, w * wc, &initials_affixes);
+                }
+            }
         }
     }
     for (tokens, _) in &words {
@@ -200,6 +267,7 @@ pub fn rank(
                 for (form, wf) in pair_forms(&a.0, &b.0, SCORE_FLOOR / (w * best_affix)) {
                     decorate(&mut acc, &form, w * wf, &pair_affixes);
                 }
+                pair_extras(&mut acc, &a.0, &b.0, w, &hint_digits, &word_affixes);
             }
         }
     }
@@ -214,20 +282,28 @@ pub fn rank(
             }
         }
         for n in &hints.numbers {
+            if n.len() >= 10 {
+                for (s, ws) in phone_pieces(n, &PHONE_ALONE) {
+                    acc.add(s, w * ws);
+                }
+                continue;
+            }
             acc.add(n.clone(), w * (1.0 - NUMBER_DOUBLED));
             if n.len() <= 3 {
                 acc.add(n.repeat(2), w * NUMBER_DOUBLED);
             }
         }
-        let pools = item_digit_pools(hints);
-        if pools.len() > 1 {
-            let pairs = (pools.len() * (pools.len() - 1)) as f64;
-            let w = share(KIND_DIGITS) * DIGITS_COMBINED / pairs;
-            for (i, a) in pools.iter().enumerate() {
-                for (j, b) in pools.iter().enumerate() {
+        let items = item_digit_pools(hints);
+        if items.len() > 1 {
+            // Each ordered pair of items by the product of their weights.
+            let total: f64 = items.iter().map(|x| x.1).sum::<f64>().powi(2)
+                - items.iter().map(|x| x.1 * x.1).sum::<f64>();
+            for (i, (a, wa)) in items.iter().enumerate() {
+                for (j, (b, wb)) in items.iter().enumerate() {
                     if i == j {
                         continue;
                     }
+                    let w = share(KIND_DIGITS) * DIGITS_COMBINED * wa * wb / total;
                     for (x, wx) in a {
                         if w * wx * b[0].1 < SCORE_FLOOR {
                             break;
@@ -245,14 +321,57 @@ pub fn rank(
     }
 
     // Old passwords and their edits.
+    // Words that may take the place of an old password's letters: the hint words and the
+    // other old passwords' words, as (lower case, as typed).
+    let mut reuse_words: Vec<(String, String)> = words
+        .iter()
+        .map(|(tokens, typed)| (tokens.concat(), typed.split_whitespace().collect()))
+        .collect();
+    for pw in &hints.passwords {
+        let letters = leading_letters(pw);
+        if letters.chars().count() >= 3 {
+            reuse_words.push((letters.to_lowercase(), letters.to_string()));
+        }
+    }
     for pw in &hints.passwords {
         let w = share(KIND_PASSWORD) * (1.0 - PASSWORD_STEM_SHARE) / hints.passwords.len() as f64;
-        password_edits(&mut acc, pw, w, &hint_digits);
+        let mut kept = w;
+        for (v, f) in symbol_moves(pw) {
+            kept -= w * f;
+            password_edits(&mut acc, &v, w * f, &hint_digits);
+        }
+        for (v, f) in season_swaps(pw).into_iter().chain(typo_edits(pw)) {
+            kept -= w * f;
+            password_edits(&mut acc, &v, w * f, &hint_digits);
+        }
+        // No variant weighs more than an equal share of the words: skip the whole set when
+        // that is below the floor (a file with hundreds of words and passwords).
+        let reuse = w * PW_STRUCTURE_REUSE;
+        let reused = if reuse / (reuse_words.len().max(1) as f64) < SCORE_FLOOR {
+            Vec::new()
+        } else {
+            structure_reuses(pw, &reuse_words)
+        };
+        if !reused.is_empty() {
+            kept -= reuse;
+            for (v, f) in reused {
+                if reuse * f < SCORE_FLOOR {
+                    break; // sorted
+                }
+                password_edits(&mut acc, &v, reuse * f, &hint_digits);
+            }
+        }
+        password_edits(&mut acc, pw, kept, &hint_digits);
     }
 
     // The common passwords and PINs, most popular first: Zipf weights normalised over the
     // whole list, so their share matches their kind's prior.
     zipf(&mut acc, common, share(KIND_COMMON));
+    // Only for an owner who gave hints: without any, the tier stays the lists themselves
+    // (the plan without hints is exactly the common passwords and the PINs).
+    if !hints.is_empty() {
+        common_edits(&mut acc, common, share(KIND_COMMON), &hint_digits);
+    }
     zipf(&mut acc, pins_4, share(KIND_PIN) * PIN_4_SHARE);
     zipf(&mut acc, pins_6, share(KIND_PIN) * (1.0 - PIN_4_SHARE));
 
@@ -438,6 +557,313 @@ fn leet_variants(s: &str) -> Vec<(String, f64)> {
     out
 }
 
+/// The names whose initials may be strung together: one-word hints made of letters, in the
+/// order listed.
+fn initial_names(words: &[(Vec<String>, String)]) -> Vec<String> {
+    words
+        .iter()
+        .filter(|(tokens, _)| tokens.len() == 1 && tokens[0].chars().all(char::is_alphabetic))
+        .map(|(tokens, _)| tokens[0].clone())
+        .collect()
+}
+
+/// The first letters of a phrase's words, in three cases, weights summing to 1; a word that
+/// is a number is kept whole ("I have 2 dogs" -> "ih2d"). Empty for a single word. Split at
+/// spaces only: "can't" is one word of the line.
+fn mnemonic_forms(typed: &str) -> Vec<(String, f64)> {
+    let words: Vec<&str> = typed.split_whitespace().collect();
+    if words.len() < 2 {
+        return Vec::new();
+    }
+    let lower: String = words
+        .iter()
+        .map(|w| {
+            if w.chars().all(|c| c.is_ascii_digit()) {
+                w.to_string()
+            } else {
+                w.chars()
+                    .find(|c| c.is_alphanumeric())
+                    .map(|c| c.to_lowercase().collect())
+                    .unwrap_or_default()
+            }
+        })
+        .collect();
+    if lower.chars().count() < 2 {
+        return Vec::new();
+    }
+    let mut t = Table::default();
+    let forms = [lower.clone(), capitalise(&lower), lower.to_uppercase()];
+    for (f, w) in forms.into_iter().zip(MNEMONIC_CASES) {
+        t.add(f, w);
+    }
+    t.sorted()
+}
+
+/// The words of a short phrase (2 or 3 words) that may stand alone, with shares summing to 1:
+/// the first and last words weigh most. Small and generic words are left out.
+fn phrase_pieces(tokens: &[String]) -> Vec<(String, f64)> {
+    if !(2..=3).contains(&tokens.len()) {
+        return Vec::new();
+    }
+    let last = tokens.len() - 1;
+    let mut t = Table::default();
+    for (i, tok) in tokens.iter().enumerate() {
+        if tok.chars().count() < 3
+            || !tok.chars().all(char::is_alphabetic)
+            || PHRASE_PIECE_SKIP.contains(&tok.as_str())
+        {
+            continue;
+        }
+        let w = if i == 0 || i == last { 1.0 } else { 0.4 };
+        t.add(tok.clone(), w);
+    }
+    t.normalised(1.0).sorted()
+}
+
+/// A username or the local part of an e-mail address split into its letters and its digits
+/// ("nightowl342" -> ("nightowl", "342"); "kim.lee77@mail.com" -> ("kim.lee", "77")). `None`
+/// for a plain word: at least 3 letters, and digits or an '@'.
+fn username_parts(typed: &str) -> Option<(String, String)> {
+    let (local, email) = match typed.split_once('@') {
+        Some((l, domain)) if domain.contains('.') => (l, true),
+        _ => (typed, false),
+    };
+    if local.contains(char::is_whitespace) {
+        return None;
+    }
+    let digits_at = local
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_digit())
+        .last()
+        .map_or(local.len(), |(i, _)| i);
+    let letters = local[..digits_at].trim_end_matches(['.', '_', '-']);
+    let digits = &local[digits_at..];
+    if letters.chars().filter(|c| c.is_alphabetic()).count() < 3 || (digits.is_empty() && !email) {
+        return None;
+    }
+    Some((letters.to_string(), digits.to_string()))
+}
+
+/// The rarer ways of putting two words together: the first one's initial and the second
+/// ("jkowalczyk"), and a year or date between them ("ravi1998anjali").
+fn pair_extras(
+    acc: &mut Acc,
+    a: &[String],
+    b: &[String],
+    w: f64,
+    hint_digits: &[(String, f64)],
+    word_affixes: &[Affix],
+) {
+    let lower_a = a.concat();
+    let lower_b = b.concat();
+    let cap = |t: &[String]| t.iter().map(|x| capitalise(x)).collect::<String>();
+    let (cap_a, cap_b) = (cap(a), cap(b));
+    if lower_a.chars().count() >= 2 && lower_b.chars().count() >= 3 {
+        let initial: String = lower_a.chars().take(1).collect();
+        let forms = [
+            format!("{initial}{lower_b}"),
+            capitalise(&format!("{initial}{lower_b}")),
+            format!("{}{cap_b}", initial.to_uppercase()),
+        ];
+        for (f, wc) in forms.iter().zip(PAIR_INITIAL_CASES) {
+            decorate(acc, f, w * PAIR_INITIAL_SURNAME * wc, word_affixes);
+        }
+    }
+    for (d, wd) in hint_digits {
+        let wd = w * PAIR_INFIX_DIGITS * wd;
+        if wd * PAIR_INFIX_CASES[0] < SCORE_FLOOR {
+            break; // sorted
+        }
+        let forms = [
+            format!("{lower_a}{d}{lower_b}"),
+            format!("{cap_a}{d}{cap_b}"),
+            format!("{cap_a}{d}{lower_b}"),
+        ];
+        for (f, wc) in forms.into_iter().zip(PAIR_INFIX_CASES) {
+            acc.add(f, wd * wc);
+        }
+    }
+}
+
+/// The letters an old password starts with ("Tucker" of "Tucker$89").
+fn leading_letters(pw: &str) -> &str {
+    let end = pw
+        .char_indices()
+        .find(|(_, c)| !c.is_alphabetic())
+        .map_or(pw.len(), |(i, _)| i);
+    &pw[..end]
+}
+
+/// An old password with its symbol moved between the word and the digits and the end, or the
+/// symbol inside dropped, as (new password, share of the old one's weight).
+fn symbol_moves(pw: &str) -> Vec<(String, f64)> {
+    let (stem, digits, symbols) = split_tail(pw);
+    if digits.is_empty() {
+        return Vec::new();
+    }
+    let word_end = stem
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| !c.is_alphanumeric())
+        .last()
+        .map_or(stem.len(), |(i, _)| i);
+    let (word, inner) = stem.split_at(word_end);
+    if word.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if !inner.is_empty() && symbols.is_empty() {
+        out.push((format!("{word}{digits}{inner}"), PW_SYMBOL_MOVE));
+        out.push((format!("{word}{digits}"), PW_INNER_SYMBOL_DROP));
+    } else if inner.is_empty() && !symbols.is_empty() {
+        out.push((format!("{word}{symbols}{digits}"), PW_SYMBOL_MOVE));
+    }
+    out
+}
+
+/// Spellings of a word one letter away, as (variant, weight), sorted: each vowel changed to
+/// another vowel (sharing `vowel`) and each letter typed as a neighbour on its keyboard row
+/// (sharing `typo`). Letters keep their case. Empty for short words.
+fn spelling_variants(word: &str, vowel: f64, typo: f64) -> Vec<(String, f64)> {
+    const VOWELS: &str = "aeiou";
+    let chars: Vec<char> = word.chars().collect();
+    if chars.iter().filter(|c| c.is_alphabetic()).count() < VARIANT_MIN_LEN {
+        return Vec::new();
+    }
+    let mut vowels = Vec::new();
+    let mut typos = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let lc = c.to_ascii_lowercase();
+        let with = |to: char| -> String {
+            let to = if c.is_uppercase() {
+                to.to_ascii_uppercase()
+            } else {
+                to
+            };
+            let mut v = chars.clone();
+            v[i] = to;
+            v.into_iter().collect()
+        };
+        if VOWELS.contains(lc) {
+            for to in VOWELS.chars().filter(|&to| to != lc) {
+                vowels.push(with(to));
+            }
+        }
+        for row in KEY_ROWS {
+            if let Some(at) = row.find(lc) {
+                let row = row.as_bytes();
+                if at > 0 {
+                    typos.push(with(row[at - 1] as char));
+                }
+                if at + 1 < row.len() {
+                    typos.push(with(row[at + 1] as char));
+                }
+            }
+        }
+    }
+    let mut t = Table::default();
+    for (list, share) in [(vowels, vowel), (typos, typo)] {
+        let each = share / list.len().max(1) as f64;
+        for v in list {
+            if v != word {
+                t.add(v, each);
+            }
+        }
+    }
+    t.sorted()
+}
+
+/// An old password with a typo or another vowel in its word, as (new password, share).
+fn typo_edits(pw: &str) -> Vec<(String, f64)> {
+    let letters = leading_letters(pw);
+    let rest = &pw[letters.len()..];
+    spelling_variants(letters, PW_VOWEL_VARIANT, PW_KEY_TYPO)
+        .into_iter()
+        .map(|(v, w)| (format!("{v}{rest}"), w))
+        .collect()
+}
+
+/// An old password whose word is a season, with the other seasons of the same language in
+/// its place, in its case pattern, as (new password, share summing to [`PW_SEASON_SWAP`]).
+fn season_swaps(pw: &str) -> Vec<(String, f64)> {
+    let letters = leading_letters(pw);
+    let rest = &pw[letters.len()..];
+    let lower = letters.to_lowercase();
+    let mut t = Table::default();
+    for lang in SEASONS.iter().filter(|l| l.contains(&lower.as_str())) {
+        let others: Vec<&&str> = lang.iter().filter(|s| **s != lower).collect();
+        for s in &others {
+            t.add(
+                format!("{}{rest}", like_case(letters, s)),
+                1.0 / others.len() as f64,
+            );
+        }
+    }
+    t.normalised(PW_SEASON_SWAP).sorted()
+}
+
+/// `word` (lower case) in the case pattern of `like`: UPPER, Capitalised or lower.
+fn like_case(like: &str, word: &str) -> String {
+    let upper = like.chars().all(|c| !c.is_lowercase());
+    if upper {
+        word.to_uppercase()
+    } else if like.chars().next().is_some_and(char::is_uppercase) {
+        capitalise(word)
+    } else {
+        word.to_string()
+    }
+}
+
+/// An old password's structure with another word in place of its leading letters, as (new
+/// password, share, summing to 1 over all): the new word in the old one's case pattern, or as
+/// it was typed. Empty when the password does not start with a word followed by something.
+fn structure_reuses(pw: &str, words: &[(String, String)]) -> Vec<(String, f64)> {
+    let letters = leading_letters(pw);
+    let rest = &pw[letters.len()..];
+    if letters.chars().count() < 3 || rest.is_empty() {
+        return Vec::new();
+    }
+    let own = letters.to_lowercase();
+    let others: Vec<&(String, String)> = words
+        .iter()
+        .filter(|(lower, _)| *lower != own && !lower.is_empty())
+        .collect();
+    let mut t = Table::default();
+    let each = 1.0 / others.len().max(1) as f64;
+    for (lower, typed) in others {
+        let like_old = like_case(letters, lower);
+        t.add(format!("{like_old}{rest}"), each * PW_REUSE_CASE_OLD);
+        t.add(format!("{typed}{rest}"), each * (1.0 - PW_REUSE_CASE_OLD));
+    }
+    t.sorted()
+}
+
+/// The most common passwords changed as people change them: capitalised, with "!", with the
+/// hints' years or numbers; each a share of the listed spelling's weight.
+fn common_edits(acc: &mut Acc, list: RankedList, share: f64, hint_digits: &[(String, f64)]) {
+    let len = list.full_len.max(list.top.len());
+    let harmonic: f64 = (1..=len).map(|r| (r as f64).powf(-ZIPF)).sum();
+    for (r, s) in list.top.iter().take(COMMON_DECORATED_TOP).enumerate() {
+        if s.chars().count() < 4 || !s.chars().all(|c| c.is_ascii_lowercase()) {
+            continue;
+        }
+        let w = share * ((r + 1) as f64).powf(-ZIPF) / harmonic;
+        let cap = capitalise(s);
+        acc.add(cap.clone(), w * COMMON_CAPITAL);
+        acc.add(format!("{s}!"), w * COMMON_BANG / 2.0);
+        acc.add(format!("{cap}!"), w * COMMON_BANG / 2.0);
+        for (d, wd) in hint_digits {
+            let wd = w * COMMON_HINT_DIGITS * wd / 2.0;
+            if wd < SCORE_FLOOR {
+                break; // sorted
+            }
+            acc.add(format!("{s}{d}"), wd);
+            acc.add(format!("{cap}{d}"), wd);
+        }
+    }
+}
+
 /// Spellings of two words run together (case pattern × joiner) whose weight is at least
 /// `min_weight`; only those strings are built, so a pair with no chance costs nothing.
 fn pair_forms(a: &[String], b: &[String], min_weight: f64) -> Vec<(String, f64)> {
@@ -533,6 +959,13 @@ fn affix_table(hint_digits: &[(String, f64)], none: f64) -> Vec<Affix> {
         t.add(key("", s), scale * AFFIX_SYMBOL * w);
         t.add(key(s, ""), scale * AFFIX_SYMBOL_PREFIX * w);
     }
+    for (d, w) in four_digit_block() {
+        t.add(key("", &d), scale * AFFIX_FOUR_DIGITS * w);
+    }
+    let walks: f64 = KEYBOARD_WALKS.iter().map(|x| x.1).sum();
+    for (s, w) in KEYBOARD_WALKS {
+        t.add(key("", s), scale * AFFIX_KEYBOARD_WALK * w / walks);
+    }
     // Digits then a symbol ("luna1995!"), and a separator then digits ("luna_1995").
     let sep_from_hints = if has_hints { 0.7 } else { 0.0 };
     let pools = [
@@ -568,36 +1001,92 @@ fn affix_table(hint_digits: &[(String, f64)], none: f64) -> Vec<Affix> {
         .collect()
 }
 
+/// Every 4-digit ending that is not a year of [`generic_digits`], weights summing to 1: a
+/// month and day (either order) weighs [`FOUR_DIGITS_DAY`] times any other.
+fn four_digit_block() -> Vec<(String, f64)> {
+    let is_day = |a: u32, b: u32| (1..=12).contains(&a) && (1..=31).contains(&b);
+    let mut out: Vec<(String, f64)> = (0..10_000u32)
+        .filter(|n| !(1940..=RECENT_YEAR as u32 + 1).contains(n))
+        .map(|n| {
+            let (hi, lo) = (n / 100, n % 100);
+            let w = if is_day(hi, lo) || is_day(lo, hi) {
+                FOUR_DIGITS_DAY
+            } else {
+                1.0
+            };
+            (format!("{n:04}"), w)
+        })
+        .collect();
+    let sum: f64 = out.iter().map(|x| x.1).sum();
+    for x in &mut out {
+        x.1 /= sum;
+    }
+    out
+}
+
 /// The hints' own digits as word endings (years, date fragments, numbers), weights summing
 /// to 1, each date or number an equal share.
 fn hint_digit_pool(hints: &Hints) -> Vec<(String, f64)> {
-    let pools = item_digit_pools(hints);
+    let items = item_digit_pools(hints);
     let mut t = Table::default();
-    let each = 1.0 / pools.len().max(1) as f64;
-    for pool in pools {
+    let total: f64 = items.iter().map(|x| x.1).sum();
+    for (pool, wi) in items {
         for (s, w) in pool {
-            t.add(s, each * w);
+            t.add(s, wi / total * w);
         }
     }
     t.sorted()
 }
 
 /// For each date and each number, its digit forms as a word ending, weights summing to 1,
-/// sorted (never empty).
-fn item_digit_pools(hints: &Hints) -> Vec<Vec<(String, f64)>> {
+/// sorted (never empty), with the item's weight: 1 for what the owner gave as a date or
+/// number, less for digits found elsewhere (an old passcode, a username's digits).
+fn item_digit_pools(hints: &Hints) -> Vec<(Vec<(String, f64)>, f64)> {
     let mut out = Vec::new();
     for d in &hints.dates {
-        out.push(date_fragments(d, true).sorted());
+        out.push((date_fragments(d, true).sorted(), 1.0));
     }
-    for n in &hints.numbers {
+    let number_pool = |n: &str| -> Vec<(String, f64)> {
         let year_like = n.len() == 4 && (n.starts_with("19") || n.starts_with("20"));
         if year_like {
-            out.push(vec![(n.clone(), 0.7), (n[2..].to_string(), 0.3)]);
+            vec![(n.to_string(), 0.7), (n[2..].to_string(), 0.3)]
+        } else if n.len() >= 10 {
+            phone_pieces(n, &PHONE_AFTER_WORD)
         } else {
-            out.push(vec![(n.clone(), 1.0)]);
+            vec![(n.to_string(), 1.0)]
+        }
+    };
+    for n in &hints.numbers {
+        out.push((number_pool(n), 1.0));
+    }
+    // An old passcode is a number the owner typed for years: it ends words too.
+    for pw in &hints.passwords {
+        if (3..=8).contains(&pw.len()) && pw.bytes().all(|b| b.is_ascii_digit()) {
+            out.push((number_pool(pw), PASSCODE_ITEM));
+        }
+    }
+    for w in &hints.words {
+        if let Some((_, digits)) = username_parts(w) {
+            if !digits.is_empty() {
+                out.push((number_pool(&digits), USERNAME_DIGITS_ITEM));
+            }
         }
     }
     out
+}
+
+/// The pieces of a long number (a phone number) by `table`, as (how many last digits, or 0
+/// for all, weight); weights sum to 1, pieces longer than the number left out.
+fn phone_pieces(n: &str, table: &[(usize, f64)]) -> Vec<(String, f64)> {
+    let mut t = Table::default();
+    for &(k, w) in table {
+        if k == 0 {
+            t.add(n.to_string(), w);
+        } else if k < n.len() {
+            t.add(n[n.len() - k..].to_string(), w);
+        }
+    }
+    t.normalised(1.0).sorted()
 }
 
 /// The fragments of a date in the usual formats, weights summing to 1: as a word ending
@@ -668,6 +1157,9 @@ fn split_tail(pw: &str) -> (&str, &str, &str) {
 /// or dropped, a digit added or dropped, another case, Caps Lock; each with its weight, and
 /// combined (a new year and a "!" is one guess).
 fn password_edits(acc: &mut Acc, pw: &str, weight: f64, hint_digits: &[(String, f64)]) {
+    if weight < SCORE_FLOOR {
+        return; // every edit weighs less than the password
+    }
     let (stem, digits, symbols) = split_tail(pw);
 
     // The digit ending.
@@ -690,7 +1182,11 @@ fn password_edits(acc: &mut Acc, pw: &str, weight: f64, hint_digits: &[(String, 
         d.add(format!("{digits}{s}"), append_share * plain * w / sum);
     }
     for (s, w) in hint_digits {
-        d.add(format!("{digits}{s}"), append_share * PW_APPEND_HINT * w);
+        let w = append_share * PW_APPEND_HINT * w;
+        if weight * w < SCORE_FLOOR {
+            break; // sorted; and no guess from this ending would reach the floor
+        }
+        d.add(format!("{digits}{s}"), w);
     }
     let recent: Vec<i32> = (RECENT_YEAR - 6..=RECENT_YEAR + 1).collect();
     for y in &recent {

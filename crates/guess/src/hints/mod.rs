@@ -29,7 +29,7 @@ pub use parse::{Hints, HintsError, Origin, FIELDS, MAX_PER_FIELD};
 
 /// Bumped when the hint model changes the order of its guesses (also covered by the
 /// fingerprint, which digests the guesses themselves).
-pub const HINT_MODEL_VERSION: u32 = 1;
+pub const HINT_MODEL_VERSION: u32 = 2;
 
 /// The ranked hint tier as a [`Source`]: computed once, kept in memory (it is bounded by
 /// [`MAX_HINT_TIER`]).

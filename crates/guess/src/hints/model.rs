@@ -347,3 +347,131 @@ pub const PIN_4_SHARE: f64 = 0.5;
 
 /// Zipf exponent for ranked lists (common passwords, PINs): the r-th entry weighs 1/r^s.
 pub const ZIPF: f64 = 1.0;
+
+// ---- Behaviours beyond a word and its ending (issue 13). Each is a modest share next to the
+// forms above: they are real but rarer habits, and must not push the common forms down. ----
+
+/// Of a phrase's share ("sycamore court", "trail blazers"), how much goes to one of its words
+/// typed alone (a street without "court", a team by its nickname). Split over the words:
+/// the first and the last are the ones people keep.
+pub const PHRASE_PIECE: f64 = 0.15;
+/// Words too small or too generic to stand alone as a password's word.
+pub const PHRASE_PIECE_SKIP: [&str; 20] = [
+    "the", "of", "and", "a", "an", "in", "on", "at", "to", "for", "with", "from", "st", "rd",
+    "ave", "my", "de", "la", "le", "el",
+];
+
+/// Of a phrase's share, the first letters of its words (a mnemonic of a quoted line: "you can
+/// always get what you want" -> "Ycagwyw"), by the number of words: long lines are remembered
+/// this way more often than typed out in full.
+pub const MNEMONIC_TWO_WORDS: f64 = 0.02;
+pub const MNEMONIC_THREE_WORDS: f64 = 0.04;
+pub const MNEMONIC_FOUR_WORDS: f64 = 0.10;
+pub const MNEMONIC_MORE_WORDS: f64 = 0.30;
+/// Case of a mnemonic: lower, first capital, UPPER.
+pub const MNEMONIC_CASES: [f64; 3] = [0.40, 0.45, 0.15];
+
+/// Of a word that is a username or an e-mail address ("nightowl342", "kim.lee@mail.com"), the
+/// share of its letter part used as a word ("Nightowl1973"), and how much a number part
+/// weighs as one of the hints' digit items against a date or number the owner gave.
+pub const USERNAME_LETTERS: f64 = 0.5;
+pub const USERNAME_DIGITS_ITEM: f64 = 0.3;
+
+/// An old digit-only passcode ("3907") as a digit item for word endings and for digit
+/// combinations ("3907" + "84"), against a date or number the owner gave.
+pub const PASSCODE_ITEM: f64 = 0.5;
+
+/// Pieces of a long number (a phone number, 10 digits or more): as a word ending, then typed
+/// alone. Last 4 digits (the personal part), last 7 (a landline without its area code), the
+/// last 10 (without the country code), the whole number.
+pub const PHONE_AFTER_WORD: [(usize, f64); 4] = [(4, 0.45), (7, 0.20), (10, 0.10), (0, 0.25)];
+pub const PHONE_ALONE: [(usize, f64); 4] = [(4, 0.15), (7, 0.30), (10, 0.10), (0, 0.45)];
+
+/// Initials of the listed names ("w", "h", "c" -> "whc"), a kind of its own: a run of 2 to 4
+/// names in the order listed (a family), with a year or date after them most often.
+pub const KIND_INITIALS: f64 = 0.02;
+/// Share of each run length (2, 3, 4 names).
+pub const INITIALS_RUNS: [(usize, f64); 3] = [(2, 0.40), (3, 0.40), (4, 0.20)];
+/// Case of initials: lower, UPPER, first capital.
+pub const INITIALS_CASES: [f64; 3] = [0.60, 0.30, 0.10];
+/// Initials stand alone rarely; a year or date follows them.
+pub const INITIALS_AFFIX_NONE: f64 = 0.08;
+
+/// Of a pair (first name, surname in the listed order), the share typed as the first initial
+/// and the surname ("jkowalczyk"), by case: lower, first capital, both initials capital. It is
+/// one person's name, so it takes a single word's endings, not a pair's.
+pub const PAIR_INITIAL_SURNAME: f64 = 0.08;
+pub const PAIR_INITIAL_CASES: [f64; 3] = [0.55, 0.30, 0.15];
+
+/// Of a pair, the share with a year or date between the two words ("ravi1998anjali"), by
+/// case: lower-lower, Cap-Cap, Cap-lower.
+pub const PAIR_INFIX_DIGITS: f64 = 0.04;
+pub const PAIR_INFIX_CASES: [f64; 3] = [0.55, 0.35, 0.10];
+
+/// Of an old password's share, a symbol moved between the word and the digits and the end
+/// ("Kodiak!98" <-> "Kodiak98!"), and a symbol inside dropped ("Kodiak98").
+pub const PW_SYMBOL_MOVE: f64 = 0.05;
+pub const PW_INNER_SYMBOL_DROP: f64 = 0.02;
+/// Of an old password's share, its structure kept with another hint word or another old
+/// password's word in place of its letters ("Tucker$89" -> "Winnie$89"; "Saguaro86!" +
+/// "hummingbird2002" -> "Saguaro2002"), split over the words.
+pub const PW_STRUCTURE_REUSE: f64 = 0.08;
+/// Case of the new word: the old password's pattern, or as the word was typed.
+pub const PW_REUSE_CASE_OLD: f64 = 0.6;
+
+/// Common passwords (lower case in the list) changed the way people change them: of the
+/// weight of the listed spelling, capitalised ("Princess"), with "!", with one of the hints'
+/// years or numbers ("baseball1998"). Only the most common few hundred words.
+pub const COMMON_DECORATED_TOP: usize = 1000;
+pub const COMMON_CAPITAL: f64 = 0.25;
+pub const COMMON_BANG: f64 = 0.04;
+pub const COMMON_HINT_DIGITS: f64 = 0.12;
+
+/// Keyboard walks after a word ("gunnar!@#", "maria qwerty"), as a share of a word's affixes,
+/// and the walks by popularity (the shifted top row first).
+pub const AFFIX_KEYBOARD_WALK: f64 = 0.006;
+pub const KEYBOARD_WALKS: [(&str, f64); 8] = [
+    ("!@#", 0.30),
+    ("!@#$", 0.16),
+    ("qwerty", 0.14),
+    ("!@#$%", 0.08),
+    ("qwe", 0.08),
+    ("asdf", 0.08),
+    ("1qaz", 0.06),
+    ("!@", 0.10),
+];
+
+/// A word spelled otherwise than in the hint, late in the order: one vowel changed (a name's
+/// other spelling, a belief about a hard word: "Aidan" for "Aiden"), or one letter typed as
+/// its neighbour on the keyboard row (a typo made while setting the password). Shares of a
+/// word's weight, split evenly over the variants; words shorter than this are left alone.
+pub const WORD_VOWEL_VARIANT: f64 = 0.010;
+pub const WORD_KEY_TYPO: f64 = 0.004;
+pub const VARIANT_MIN_LEN: usize = 4;
+/// The same for the word of an old password (a typo made while setting the new one).
+pub const PW_VOWEL_VARIANT: f64 = 0.005;
+pub const PW_KEY_TYPO: f64 = 0.015;
+
+/// The rows of a QWERTY keyboard, for the neighbours of a key.
+pub const KEY_ROWS: [&str; 3] = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
+
+/// Season words by language (accents left out, as passwords do): an old password made of a
+/// season and a year is renewed with the next season in the same language
+/// ("Verano2025!" -> "Invierno2026!"). Of an old password's share, the season swapped.
+pub const PW_SEASON_SWAP: f64 = 0.08;
+pub const SEASONS: [&[&str]; 8] = [
+    &["spring", "summer", "autumn", "fall", "winter"],
+    &["primavera", "verano", "otono", "invierno"],
+    &["printemps", "ete", "automne", "hiver"],
+    &["fruhling", "fruehling", "sommer", "herbst", "winter"],
+    &["primavera", "estate", "autunno", "inverno"],
+    &["primavera", "verao", "outono", "inverno"],
+    &["lente", "zomer", "herfst", "winter"],
+    &["wiosna", "lato", "jesien", "zima"],
+];
+
+/// Four digits after a word that the hints do not explain (a birthday not given, a PIN): the
+/// whole 0000-9999 block, late, as a share of a word's affixes; a month and day (MMDD or
+/// DDMM) weighs this many times an arbitrary block. Years are among the generic endings.
+pub const AFFIX_FOUR_DIGITS: f64 = 0.03;
+pub const FOUR_DIGITS_DAY: f64 = 4.0;

@@ -277,10 +277,15 @@ impl Hints {
                 push_new(&mut self.words, [word]);
             }
             "dates" => {
-                let date = HintDate::parse(&text).ok_or_else(|| {
-                    format!("{text:?} is not a date (use YYYY-MM-DD, YYYY or MM-DD)")
-                })?;
-                push_new(&mut self.dates, [date]);
+                // A day written another way ("31/12/1990") is kept as what it means; both
+                // readings when day and month could be either way round.
+                let dates = HintDate::parse_all(&text);
+                if dates.is_empty() {
+                    return Err(format!(
+                        "{text:?} is not a date (use YYYY-MM-DD, YYYY or MM-DD)"
+                    ));
+                }
+                push_new(&mut self.dates, dates);
             }
             "numbers" => {
                 let n = text.trim();

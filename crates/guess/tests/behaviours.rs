@@ -1,0 +1,206 @@
+//! Behaviours the hint model covers beyond a word and its ending (issue 13): a date between
+//! two names, an old passcode after a name, pieces of a phone number, a street without its
+//! suffix, initials, usernames, mnemonics, old-password edits (a symbol moved, another word in
+//! the same structure, two combined, a typo, the next season), decorated common passwords,
+//! keyboard walks, other spellings, the 4-digit block after a word.
+//!
+//! Each row is a hints file with invented people (none of the development scenarios' words),
+//! the password its owner set, and an upper bound on its rank in the default stream: about
+//! twice the rank measured when the behaviour was added, plus 10, so a behaviour that stops
+//! being generated or falls far down shows up here.
+//!
+//! Print the ranks: `cargo test -p sesame-guess --test behaviours -- --nocapture`.
+
+use sesame_guess::hints::{default_plan, Hints};
+
+/// (behaviour, hints TOML, true password, upper bound on its rank).
+const CASES: &[(&str, &str, &str, u64)] = &[
+    (
+        "year between two names",
+        "words = [\"Tomas\", \"Irena\", \"Brno\"]\ndates = [\"2004-05-15\"]",
+        "tomas2004irena",
+        880,
+    ),
+    (
+        "old passcode after a name",
+        "words = [\"Gwendolyn\", \"Leeds\"]\npasswords = [\"5821\"]",
+        "Gwendolyn5821",
+        30,
+    ),
+    (
+        "old passcode before a name",
+        "words = [\"Gwendolyn\", \"Leeds\"]\npasswords = [\"5821\"]",
+        "5821gwendolyn",
+        100,
+    ),
+    (
+        "passcode extended with the year",
+        "dates = [\"1984-02-09\"]\npasswords = [\"0209\"]",
+        "020984",
+        20,
+    ),
+    (
+        "last 4 digits of a phone number",
+        "words = [\"Priya\", \"Dallas\"]\nnumbers = [\"2145550188\"]",
+        "Priya0188",
+        40,
+    ),
+    (
+        "phone number without its area code",
+        "words = [\"Otto\"]\nnumbers = [\"3125550147\"]",
+        "5550147",
+        15,
+    ),
+    (
+        "street without 'lane' + house number",
+        "words = [\"Juniper Lane\", \"Hugo\"]\nnumbers = [\"418\"]",
+        "juniper418",
+        100,
+    ),
+    (
+        "one word of a team's name",
+        "words = [\"Trail Blazers\", \"Ines\"]",
+        "blazers",
+        75,
+    ),
+    (
+        "children's initials + year",
+        "words = [\"Ada\", \"Basil\", \"Cora\", \"Denver\"]\ndates = [\"2009\"]",
+        "abc2009",
+        250,
+    ),
+    (
+        "first initial + surname + yy",
+        "words = [\"Marek\", \"Nowicki\", \"Tampa\"]\ndates = [\"1977-03-02\"]",
+        "mnowicki77",
+        3300,
+    ),
+    (
+        "username's letters + birth year",
+        "words = [\"skyrunner88\", \"Oslo\"]\ndates = [\"1990-01-01\"]",
+        "Skyrunner1990",
+        90,
+    ),
+    (
+        "e-mail address's name",
+        "words = [\"tina.baker@mail.com\", \"Rome\"]",
+        "tinabaker",
+        20,
+    ),
+    (
+        "mnemonic of a quoted line",
+        "words = [\"Here comes the sun little darling\", \"Ringo\"]",
+        "Hctsld!",
+        120,
+    ),
+    (
+        "old: symbol moved to the end",
+        "passwords = [\"Marlin#42\"]",
+        "Marlin42#",
+        40,
+    ),
+    (
+        "old: symbol moved inside",
+        "passwords = [\"Marlin42!\"]",
+        "Marlin!42",
+        40,
+    ),
+    (
+        "old: structure with another hint word",
+        "words = [\"Pepper\", \"Nantes\"]\npasswords = [\"Biscuit%12\"]",
+        "Pepper%12",
+        70,
+    ),
+    (
+        "old: two old passwords combined",
+        "passwords = [\"Falcon77?\", \"otter1999\"]",
+        "Falcon1999",
+        75,
+    ),
+    (
+        "common password capitalised",
+        "words = [\"Gertrude\"]",
+        "Sunshine",
+        2000,
+    ),
+    (
+        "common password + hint year",
+        "words = [\"Gertrude\"]\ndates = [\"1991-07-07\"]",
+        "football1991",
+        5300,
+    ),
+    (
+        "keyboard walk after a name",
+        "words = [\"ingmar\", \"Bergen\"]",
+        "ingmar!@#",
+        1030,
+    ),
+    (
+        "old: adjacent-key typo",
+        "passwords = [\"Marigold47\"]",
+        "Marigolf47",
+        560,
+    ),
+    (
+        "name's other spelling + year",
+        "words = [\"Jaxon\", \"Reno\"]\ndates = [\"2011-04-02\"]",
+        "Jaxen2011",
+        12500,
+    ),
+    (
+        "old: next season, same language",
+        "passwords = [\"Sommer2023\"]",
+        "Herbst2024",
+        240,
+    ),
+    (
+        "word + a month-day not given",
+        "words = [\"Waffles\", \"Tulsa\"]\ndates = [\"1999\"]",
+        "waffles0317",
+        70000,
+    ),
+    (
+        "word + any 4 digits",
+        "words = [\"Waffles\", \"Tulsa\"]\ndates = [\"1999\"]",
+        "Waffles8642",
+        280000,
+    ),
+    (
+        "a date written day/month/year",
+        "words = [\"Lena\", \"Graz\"]\ndates = [\"21/03/1988\"]",
+        "lena2103",
+        120,
+    ),
+];
+
+/// Guesses walked at most per case: the hint tier, the common passwords and all PINs.
+const WALK_LIMIT: u64 = 2_000_000;
+
+fn rank_of(hints: &Hints, answer: &str) -> Option<u64> {
+    let plan = default_plan(Some(hints));
+    for item in plan.iter_from(0).unwrap() {
+        let (i, guess) = item.unwrap();
+        if i >= WALK_LIMIT {
+            break;
+        }
+        if guess == answer.as_bytes() {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+#[test]
+fn behaviour_ranks() {
+    let mut failures = Vec::new();
+    for &(behaviour, toml, answer, bound) in CASES {
+        let hints = Hints::from_toml(toml, "case.toml").unwrap();
+        let rank = rank_of(&hints, answer);
+        let shown = rank.map_or("not found".to_string(), |r| r.to_string());
+        println!("{behaviour}: `{answer}` at {shown} (bound {bound})");
+        if rank.is_none_or(|r| r > bound) {
+            failures.push(format!("{behaviour}: {answer} at {shown}, bound {bound}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
