@@ -105,8 +105,9 @@ fn questionnaire(input: &mut impl BufRead, prompts: &mut impl Write) -> io::Resu
     let mut hints = Hints::default();
     writeln!(
         prompts,
-        "What do you remember about the password? Type one answer per line; an empty line goes\n\
-         to the next question. Anything helps: most forgotten passwords are built from these."
+        "What do you remember about the password? Type one answer per line (or several,\n\
+         separated by commas); an empty line goes to the next question. Anything helps: most\n\
+         forgotten passwords are built from these."
     )?;
     'questions: for q in &QUESTIONS {
         writeln!(prompts, "\n{} (e.g. {}):", q.ask, q.examples)?;
@@ -123,13 +124,23 @@ fn questionnaire(input: &mut impl BufRead, prompts: &mut impl Write) -> io::Resu
             if answer.trim().is_empty() {
                 break;
             }
-            let one = [answer.to_string()];
+            // "Rex, Luna" is two answers, not one phrase. Old passwords are kept whole: a
+            // comma may be part of one.
+            let many: Vec<String> = match q.field {
+                Field::Passwords => vec![answer.to_string()],
+                _ => answer
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            };
             let none: [String; 0] = [];
             let (w, d, n, p): (&[String], &[String], &[String], &[String]) = match q.field {
-                Field::Words => (&one, &none, &none, &none),
-                Field::Dates => (&none, &one, &none, &none),
-                Field::Numbers => (&none, &none, &one, &none),
-                Field::Passwords => (&none, &none, &none, &one),
+                Field::Words => (&many, &none, &none, &none),
+                Field::Dates => (&none, &many, &none, &none),
+                Field::Numbers => (&none, &none, &many, &none),
+                Field::Passwords => (&none, &none, &none, &many),
             };
             let mut next = hints.clone();
             match next.add_flags(w, d, n, p) {
@@ -192,6 +203,15 @@ mod tests {
             "{prompts}"
         );
         assert_eq!(Hints::from_toml(&h.to_toml(), "x").unwrap(), h);
+    }
+
+    #[test]
+    fn commas_separate_answers_but_not_old_passwords() {
+        let (h, _) = run_with("Rex, Luna\n\n1990-01-02, 1985\n\n7,42\n\npass,word\n\n");
+        assert_eq!(h.words, ["Rex", "Luna"]);
+        assert_eq!(h.dates.len(), 2);
+        assert_eq!(h.numbers, ["7", "42"]);
+        assert_eq!(h.passwords, ["pass,word"]);
     }
 
     #[test]
