@@ -144,7 +144,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             s.len().map_or("?".into(), group)
         );
     }
-    let cfg = EngineConfig::default();
+    // The kernel `recover` would run here: the fastest measured for this key scheme.
+    let cfg = EngineConfig {
+        kernel: sesame_crack::choice::choose(&line.kdf_params(), None)?.kernel,
+        ..EngineConfig::default()
+    };
     let t = Instant::now();
     let mut found_at = None;
     let report = sesame_crack::run(plan, std::slice::from_ref(&line), &cfg, &mut |ev| {
