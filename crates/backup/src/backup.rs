@@ -179,16 +179,8 @@ impl Backup {
         } else {
             (None, None)
         };
-        let looks_like_backup = manifest_plist.is_some()
-            || info_plist.is_some()
-            || [
-                "Manifest.db",
-                "Manifest.mbdb",
-                "Info.plist",
-                "Manifest.plist",
-            ]
-            .iter()
-            .any(|f| root.join(f).is_file());
+        let looks_like_backup =
+            manifest_plist.is_some() || info_plist.is_some() || crate::locate::is_backup_dir(&root);
         if !looks_like_backup {
             return Err(BackupError::NotABackup { path: path.into() });
         }

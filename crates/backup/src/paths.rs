@@ -55,42 +55,6 @@ pub fn safe_relative(domain: &str, relative_path: &str) -> Result<PathBuf, Refus
     Ok(out)
 }
 
-/// Creates every folder of `rel` (a relative path from `safe_relative`) under `root`, one at a
-/// time, refusing any that already exists as a symlink or a file. `root` itself must exist.
-pub fn ensure_dirs(root: &Path, rel: &Path) -> Result<(), Refusal> {
-    let mut at = root.to_path_buf();
-    for c in rel.components() {
-        let Component::Normal(name) = c else {
-            return Err(format!("{} is not a plain relative path", rel.display()));
-        };
-        at.push(name);
-        match std::fs::symlink_metadata(&at) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!(
-                    "{} is a symlink: refusing to write through it",
-                    at.display()
-                ))
-            }
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err(format!("{} exists and is not a folder", at.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if let Err(e) = std::fs::create_dir(&at) {
-                    if e.kind() != std::io::ErrorKind::AlreadyExists {
-                        return Err(format!("cannot create {}: {e}", at.display()));
-                    }
-                    // Someone (another worker) made it meanwhile: check it is a real folder.
-                    match std::fs::symlink_metadata(&at) {
-                        Ok(m) if m.is_dir() => {}
-                        _ => return Err(format!("{} is not a folder", at.display())),
-                    }
-                }
-            }
-            Err(e) => return Err(format!("cannot inspect {}: {e}", at.display())),
-        }
-    }
-    Ok(())
-}
-
 /// May a symlink at `link_rel` (below the output folder) point at `target`? Only relative
 /// targets that descend from the link's folder (no `..`, no absolute path, no NUL) are
 /// allowed: those stay inside the output folder whatever other links exist.

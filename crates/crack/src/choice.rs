@@ -83,20 +83,25 @@ pub fn named(name: &str) -> Result<Kernel, KernelChoiceError> {
     Ok(k)
 }
 
-/// This CPU, as the cache knows it: its model name and Sesame's version.
-fn cpu_identity() -> String {
-    let model = std::fs::read_to_string("/proc/cpuinfo")
+/// The CPU's model name (Linux /proc/cpuinfo), or the architecture where there is none.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
             s.lines()
                 .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
         })
-        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// This CPU, as the cache knows it: its model name, thread count and Sesame's version.
+fn cpu_identity() -> String {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     format!(
-        "{model} / {threads} threads / sesame {}",
+        "{} / {threads} threads / sesame {}",
+        cpu_model(),
         env!("CARGO_PKG_VERSION")
     )
 }

@@ -6,7 +6,7 @@ use sesame_crack::{
     run, CpuDevice, CrackError, Device, DeviceError, DeviceKind, EngineConfig, Event, Outcome,
     RecoveryHandle,
 };
-use sesame_guess::{GuessError, GuessIter, Plan, Source};
+use sesame_guess::Plan;
 use sesame_kernels::Kernel;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -14,23 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
-struct Words(usize);
-impl Source for Words {
-    fn name(&self) -> String {
-        format!("{} test words", self.0)
-    }
-    fn len(&self) -> Option<u64> {
-        Some(self.0 as u64)
-    }
-    fn iter_from(&self, start: u64) -> Result<GuessIter<'_>, GuessError> {
-        Ok(Box::new(
-            (start as usize..self.0).map(|i| Ok(format!("word{i}").into_bytes())),
-        ))
-    }
-    fn fingerprint(&self) -> String {
-        format!("words {}", self.0)
-    }
-}
+mod common;
+use common::Words;
 
 fn plan(n: usize) -> Arc<Plan> {
     let mut p = Plan::new();

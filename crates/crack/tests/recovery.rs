@@ -7,27 +7,12 @@ use sesame_crack::{
     recover, DeviceOptions, Potfile, RecoveryEvent, RecoveryHandle, RecoveryOutcome,
     RecoveryReport, RecoveryRequest, SessionOptions, Target, Warning,
 };
-use sesame_guess::{GuessError, GuessIter, Plan, Shard, Source};
+use sesame_guess::{Plan, Shard};
 use std::sync::Arc;
 use std::time::Duration;
 
-struct Words(usize);
-impl Source for Words {
-    fn name(&self) -> String {
-        format!("{} test words", self.0)
-    }
-    fn len(&self) -> Option<u64> {
-        Some(self.0 as u64)
-    }
-    fn iter_from(&self, start: u64) -> Result<GuessIter<'_>, GuessError> {
-        Ok(Box::new(
-            (start as usize..self.0).map(|i| Ok(format!("word{i}").into_bytes())),
-        ))
-    }
-    fn fingerprint(&self) -> String {
-        format!("words {}", self.0)
-    }
-}
+mod common;
+use common::Words;
 
 fn plan(sizes: &[usize]) -> Arc<Plan> {
     let mut p = Plan::new();

@@ -163,7 +163,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     } else {
         rows.push((k10, r10, r9, m10));
     }
-    let cpu = cpu_model();
+    let cpu = sesame_crack::choice::cpu_model();
     if args.json {
         let obj = |r: SchemeRate| json!({"per_core": r.per_core, "total": r.total});
         let v = json!({
@@ -239,17 +239,4 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         print_gpus();
     }
     Ok(if broken.is_empty() { 0 } else { 2 })
-}
-
-/// The CPU's model name (Linux /proc/cpuinfo), or "unknown".
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
 }
