@@ -72,7 +72,7 @@ pub fn backup_error(e: BackupError, given: &Path) -> anyhow::Error {
         BackupError::Io { path, source } if source.kind() == ErrorKind::NotFound => {
             if path == given {
                 format!(
-                    "{}: no such file or folder ({})",
+                    "{}: no such file or folder; {}",
                     path.display(),
                     give_the_folder()
                 )
@@ -86,12 +86,12 @@ pub fn backup_error(e: BackupError, given: &Path) -> anyhow::Error {
             path.display()
         ),
         BackupError::NotABackup { path } => format!(
-            "{}: not a backup folder: it has no Manifest.plist, Manifest.db or Info.plist ({})",
+            "{}: not a backup folder: it has no Manifest.plist, Manifest.db or Info.plist; {}",
             path.display(),
             give_the_folder()
         ),
         BackupError::NotABackupFile { path, folder } => format!(
-            "{} is a file, not a backup: give the backup folder instead: sesame ... {}",
+            "{} is a file, not a backup: give the backup folder instead, {}",
             path.display(),
             quote(folder)
         ),
