@@ -80,6 +80,8 @@ enum Command {
     Bench(cmd::bench::Args),
     /// Build an encrypted example backup and show what Sesame does with it
     Demo(cmd::demo::Args),
+    /// The local web app: find the password and get the data back, step by step, in a browser
+    Web(cmd::web::Args),
 }
 
 /// The password the potfile remembers for this hash line, if any.
@@ -110,6 +112,7 @@ fn main() {
         Command::Recover(a) => cmd::recover::run(a),
         Command::Candidates(a) => cmd::candidates::run(a),
         Command::Hints(a) => cmd::hints::run(a),
+        Command::Web(a) => cmd::web::run(a),
         Command::Decrypt(a) => cmd::decrypt::run(a),
         Command::Files(a) => cmd::files::run(a),
         Command::Extract(a) => cmd::extract::run(a),

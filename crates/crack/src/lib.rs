@@ -20,6 +20,8 @@ pub mod control;
 pub mod device;
 pub mod engine;
 pub mod error;
+pub mod estimate;
+pub mod macos_keychain;
 pub mod paths;
 pub mod potfile;
 pub mod recovery;
@@ -29,6 +31,7 @@ pub use control::RecoveryHandle;
 pub use device::{CpuDevice, Device, DeviceError, DeviceKind};
 pub use engine::{run, DeviceRate, EngineConfig, Event, Found, Outcome, Progress, Report};
 pub use error::CrackError;
+pub use estimate::{estimate, Estimate};
 pub use potfile::Potfile;
 pub use recovery::{
     recover, DeviceOptions, FoundPassword, GpuChoice, PlanSummary, RecoveryEvent, RecoveryOutcome,

@@ -571,7 +571,12 @@ pub fn recover(
 
 /// Per-stage guesses this shard owns and their time at `rate`, and the time for what is left
 /// after `start`.
-fn summarize(plan: &Plan, shard: Shard, start: u64, rate: f64) -> (Vec<Stage>, Option<f64>) {
+pub(crate) fn summarize(
+    plan: &Plan,
+    shard: Shard,
+    start: u64,
+    rate: f64,
+) -> (Vec<Stage>, Option<f64>) {
     let secs = |n: u64| (rate > 0.0).then(|| n as f64 / rate);
     let mut offset = 0u64;
     let mut known = true;

@@ -13,3 +13,4 @@ pub mod keychain;
 pub mod list;
 pub mod recover;
 pub mod verify;
+pub mod web;

@@ -1,0 +1,232 @@
+//! The long writes a person starts once the password is known: a decrypted copy, the readable
+//! export, a copy with a new password. One at a time, on its own thread, through the same
+//! library calls as `sesame decrypt`, `sesame export` and `sesame change-password` (so the same
+//! output-folder rules hold: nothing half-written looks complete).
+
+use sesame_backup::write::{decrypt_backup, rekey_backup, WriteOptions};
+use sesame_backup::{Backup, BackupError};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use zeroize::Zeroizing;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JobKind {
+    Decrypt,
+    Export,
+    ChangePassword,
+}
+
+/// What the page shows of a job.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct JobStatus {
+    pub kind: JobKind,
+    pub backup: String,
+    /// running, done, failed, cancelled
+    pub state: String,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub out: String,
+    /// The result in words (what was written, what failed).
+    pub lines: Vec<String>,
+    /// For the export: index.html, to open in the browser.
+    pub index: Option<String>,
+    pub error: Option<String>,
+}
+
+pub struct Job {
+    pub status: Arc<Mutex<JobStatus>>,
+    pub cancel: Arc<AtomicBool>,
+    pub thread: Option<JoinHandle<()>>,
+}
+
+impl Job {
+    pub fn running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    pub fn snapshot(&self) -> Option<JobStatus> {
+        self.status.lock().ok().map(|s| s.clone())
+    }
+
+    pub fn stop(&mut self) {
+        self.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// What a job does.
+pub enum Work {
+    Decrypt,
+    Export,
+    ChangePassword { new_password: Zeroizing<Vec<u8>> },
+}
+
+/// Starts `work` on `backup` (unlocked with `password`) into `out`.
+pub fn start(
+    backup_id: &str,
+    backup_path: PathBuf,
+    password: Option<Zeroizing<Vec<u8>>>,
+    out: PathBuf,
+    work: Work,
+) -> Job {
+    let kind = match work {
+        Work::Decrypt => JobKind::Decrypt,
+        Work::Export => JobKind::Export,
+        Work::ChangePassword { .. } => JobKind::ChangePassword,
+    };
+    let status = Arc::new(Mutex::new(JobStatus {
+        kind,
+        backup: backup_id.to_string(),
+        state: "running".into(),
+        bytes_done: 0,
+        bytes_total: 0,
+        out: out.display().to_string(),
+        lines: Vec::new(),
+        index: None,
+        error: None,
+    }));
+    let cancel = Arc::new(AtomicBool::new(false));
+    let (st, c) = (status.clone(), cancel.clone());
+    let thread = std::thread::spawn(move || {
+        let result = run(&backup_path, password, &out, work, &st, &c);
+        if let Ok(mut s) = st.lock() {
+            match result {
+                Ok(()) => s.state = "done".into(),
+                Err(Failure::Cancelled) => {
+                    s.state = "cancelled".into();
+                    s.error = Some(format!(
+                        "stopped: {} is not complete (it says so inside); start again to redo it",
+                        out.display()
+                    ));
+                }
+                Err(Failure::Said(msg)) => {
+                    s.state = "failed".into();
+                    s.error = Some(msg);
+                }
+            }
+        }
+    });
+    Job {
+        status,
+        cancel,
+        thread: Some(thread),
+    }
+}
+
+enum Failure {
+    Cancelled,
+    Said(String),
+}
+
+fn said(e: BackupError, out: &std::path::Path) -> Failure {
+    match e {
+        BackupError::Cancelled => Failure::Cancelled,
+        BackupError::OutputUnfinished { .. } => Failure::Said(format!(
+            "{} holds an unfinished copy from an earlier run; choose another folder",
+            out.display()
+        )),
+        e => Failure::Said(e.to_string()),
+    }
+}
+
+fn run(
+    path: &std::path::Path,
+    password: Option<Zeroizing<Vec<u8>>>,
+    out: &std::path::Path,
+    work: Work,
+    st: &Mutex<JobStatus>,
+    cancel: &Arc<AtomicBool>,
+) -> Result<(), Failure> {
+    let backup = Backup::open(path).map_err(|e| said(e, out))?;
+    let progress = |p: &sesame_backup::write::Progress| {
+        if let Ok(mut s) = st.lock() {
+            s.bytes_done = p.bytes_done;
+            s.bytes_total = p.bytes_total;
+        }
+    };
+    let opts = WriteOptions {
+        force: false,
+        threads: 0,
+        cancel: Some(cancel.clone()),
+    };
+    let keys = match (&password, backup.needs_password()) {
+        (Some(pw), true) => Some(backup.unlock(pw).map_err(|e| said(e, out))?),
+        _ => None,
+    };
+    let mut lines = Vec::new();
+    match work {
+        Work::Decrypt => {
+            let r = decrypt_backup(&backup, keys.as_ref(), out, &opts, &progress)
+                .map_err(|e| said(e, out))?;
+            lines.push(format!(
+                "{} files decrypted into {}",
+                r.files,
+                out.display()
+            ));
+            for f in &r.failed {
+                let side = if f.in_output {
+                    "could not write"
+                } else {
+                    "could not read from the backup"
+                };
+                lines.push(format!(
+                    "{side} {}/{}: {}",
+                    f.domain, f.relative_path, f.error
+                ));
+            }
+            let unwritten = r.failed.iter().filter(|f| f.in_output).count();
+            if unwritten > 0 {
+                if let Ok(mut s) = st.lock() {
+                    s.lines = lines;
+                }
+                return Err(Failure::Said(format!(
+                    "{unwritten} files could not be written: the copy in {} is NOT complete",
+                    out.display()
+                )));
+            }
+        }
+        Work::Export => {
+            let opts = sesame_export::Options {
+                only: None,
+                force: false,
+                cancel: Some(cancel.clone()),
+            };
+            let report =
+                sesame_export::export_backup(&backup, keys.as_ref(), out, &opts).map_err(|e| {
+                    match e {
+                        sesame_export::ExportError::Cancelled => Failure::Cancelled,
+                        e => Failure::Said(e.to_string()),
+                    }
+                })?;
+            for s in &report.sections {
+                if s.found {
+                    lines.push(format!("{}: {}", s.title, s.items));
+                }
+            }
+            if let Ok(mut s) = st.lock() {
+                s.index = Some(out.join("index.html").display().to_string());
+            }
+        }
+        Work::ChangePassword { new_password } => {
+            let old = password.ok_or_else(|| {
+                Failure::Said("the backup is not encrypted: there is no password to change".into())
+            })?;
+            let r = rekey_backup(&backup, &old, &new_password, out, &opts, &progress)
+                .map_err(|e| said(e, out))?;
+            lines.push(format!(
+                "{} files copied into {}, encrypted with the new password",
+                r.files,
+                out.display()
+            ));
+        }
+    }
+    if let Ok(mut s) = st.lock() {
+        s.lines = lines;
+    }
+    Ok(())
+}
