@@ -172,8 +172,20 @@ fn run(
             // The session's name goes with the saved hints: after a restart the list of
             // backups shows how far it got.
             let _ = saved.write(Some(&p.session));
+            // The stage the run starts in, and its time at the rate just measured (the
+            // progress events refine both).
+            let stage = ends
+                .iter()
+                .position(|e| e.is_some_and(|end| end > p.resume_from))
+                .or((!stages.is_empty()).then_some(0));
+            let stage_left = stage
+                .and_then(|i| ends[i])
+                .filter(|_| p.rate > 0.0)
+                .map(|end| end.saturating_sub(p.resume_from) as f64 / p.rate);
             set(&mut |s| {
                 s.state = "running".into();
+                s.stage = stage;
+                s.stage_seconds_left = stage_left;
                 s.stages = stages.clone();
                 s.total = p.total;
                 s.done = p.done;
@@ -185,16 +197,19 @@ fn run(
         RecoveryEvent::Progress(p) | RecoveryEvent::Checkpoint(p) => set(&mut |s| {
             s.done = p.done;
             s.total = p.total;
-            s.rate = p.rate;
             s.devices = p.devices.clone();
             s.elapsed = p.elapsed;
-            s.seconds_left = p.eta;
-            s.stage = p.source;
-            s.stage_seconds_left = p
-                .source
-                .and_then(|i| ends.get(i).copied().flatten())
-                .filter(|_| p.rate > 0.0)
-                .map(|end| end.saturating_sub(p.position) as f64 / p.rate);
+            s.stage = p.source.or(s.stage);
+            // Before the first batch is in, the run has measured nothing: the plan's measured
+            // rate and times stay on screen instead of "0 guesses a second".
+            if p.rate > 0.0 {
+                s.rate = p.rate;
+                s.seconds_left = p.eta;
+                s.stage_seconds_left = s
+                    .stage
+                    .and_then(|i| ends.get(i).copied().flatten())
+                    .map(|end| end.saturating_sub(p.position) as f64 / p.rate);
+            }
         }),
         RecoveryEvent::Paused(_) => set(&mut |s| s.state = "paused".into()),
         RecoveryEvent::Resumed => set(&mut |s| s.state = "running".into()),
