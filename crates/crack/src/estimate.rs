@@ -8,7 +8,9 @@ use crate::choice::{self, KernelChoice};
 use crate::error::CrackError;
 use crate::recovery::{summarize, Stage, Target};
 use sesame_backup::KdfParams;
+use sesame_gpu::GpuDevice;
 use sesame_guess::{Plan, Shard};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The plan's stages and times on this computer.
@@ -18,8 +20,10 @@ pub struct Estimate {
     pub total: Option<u64>,
     /// For the whole plan; `None` when a size or the rate is unknown.
     pub seconds: Option<f64>,
-    /// Guesses per second of the CPU threads, measured just now.
+    /// Guesses per second of the CPU threads and the GPUs together, measured just now.
     pub rate: f64,
+    /// Each device's part: "CPU" and each GPU by name, guesses per second.
+    pub devices: Vec<(String, f64)>,
     /// Seconds one guess costs one CPU thread (what "one guess costs here" means to a person).
     pub seconds_per_guess_per_thread: f64,
     pub kernel: KernelChoice,
@@ -27,11 +31,13 @@ pub struct Estimate {
 }
 
 /// The kernel a recovery of `targets` would use, its measured rate on `threads` CPU threads
-/// (0: every core) over about `window`, and the plan's stages at that rate.
+/// (0: every core) and on each of `gpus` over about `window`, and the plan's stages at that
+/// rate.
 pub fn estimate(
     targets: &[Target],
     plan: &Plan,
     threads: usize,
+    gpus: &[Arc<GpuDevice>],
     window: Duration,
 ) -> Result<Estimate, CrackError> {
     if targets.is_empty() {
@@ -56,18 +62,31 @@ pub fn estimate(
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     };
-    let rate = bench::quick_rate(kernel.kernel, &groups, threads, window);
+    let cpu = bench::quick_rate(kernel.kernel, &groups, threads, window);
+    let mut devices = vec![("CPU".to_string(), cpu)];
+    for g in gpus {
+        // One guess costs the sum over the groups of targets, as in the run.
+        let mut secs = 0.0;
+        for p in &groups {
+            let m = bench::measure_gpu(g, p, window)?;
+            if m.rate > 0.0 {
+                secs += 1.0 / m.rate;
+            }
+        }
+        devices.push((
+            g.name().to_string(),
+            if secs > 0.0 { 1.0 / secs } else { 0.0 },
+        ));
+    }
+    let rate: f64 = devices.iter().map(|(_, r)| r).sum();
     let (stages, seconds) = summarize(plan, Shard::ALL, 0, rate);
     Ok(Estimate {
         stages,
         total: plan.len(),
         seconds,
         rate,
-        seconds_per_guess_per_thread: if rate > 0.0 {
-            threads as f64 / rate
-        } else {
-            0.0
-        },
+        seconds_per_guess_per_thread: if cpu > 0.0 { threads as f64 / cpu } else { 0.0 },
+        devices,
         kernel,
         threads,
     })

@@ -252,7 +252,8 @@ async function showPlan(resume) {
     $('plan-intro').textContent = (p.hints_given
       ? 'The search tries what you remember first, mixed the ways people mix them, then the passwords most people use.'
       : 'You gave no answers, so the search tries the passwords most people use, likeliest first.') +
-      ' This computer makes ' + rate(p.rate) + ' guesses a second.';
+      ' This computer makes ' + rate(p.rate) + ' guesses a second' +
+      (p.devices.length > 1 ? ' (' + p.devices.map((d) => d.name + ': ' + rate(d.rate)).join(', ') + ')' : '') + '.';
     const tb = $('plan-stages');
     tb.replaceChildren();
     for (const s of p.stages) {
@@ -395,7 +396,17 @@ function pollJob() {
     const ul = $('job-lines');
     ul.replaceChildren(...j.lines.map((l) => el('li', l)));
     if (j.index && j.state === 'done') {
-      ul.append(el('li', 'Open ' + j.index + ' in your browser to read them.', 'good'));
+      const li = el('li', null, 'good');
+      if (j.view) {
+        const a = el('a', 'Open them here');
+        a.href = j.view;
+        a.target = '_blank';
+        a.rel = 'noopener';
+        li.append(a, document.createTextNode(' (a new tab), or later from ' + j.index + '.'));
+      } else {
+        li.textContent = 'Open ' + j.index + ' in your browser to read them.';
+      }
+      ul.append(li);
     }
     $('job-stop').hidden = j.state !== 'running';
     if (j.state === 'running') state.jobPoll = setTimeout(tick, 500);
@@ -420,7 +431,7 @@ async function showKeychain() {
       tb.append(tr);
     }
     $('keychain-note').textContent = k.items.length + ' passwords.' +
-      (k.device_only ? ' ' + k.device_only + ' more items are locked to the phone itself and cannot be read from a backup.' : '');
+      (k.device_only ? ' ' + k.device_only + (k.device_only === 1 ? ' more item is' : ' more items are') + ' locked to the phone itself and cannot be read from a backup.' : '');
     $('keychain').hidden = false;
   } catch (e) { notice(e.message); }
 }

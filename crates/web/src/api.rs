@@ -12,12 +12,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sesame_backup::keychain::{read_keychain, ItemKind, ItemState};
 use sesame_backup::{locate, Backup, HashLine};
-use sesame_crack::{Potfile, Target};
+use sesame_crack::{GpuDevice, Potfile, Target};
 use sesame_guess::hints::{self, Hints};
 use sha2::Digest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::sync::Mutex;
 use zeroize::Zeroizing;
 
@@ -33,6 +34,10 @@ pub struct App {
     known: Mutex<BTreeMap<String, PathBuf>>,
     search: Mutex<Option<SearchJob>>,
     job: Mutex<Option<Job>>,
+    /// The folders of the exports made in this run, served under `/export/N/` to read them.
+    exports: Mutex<Vec<PathBuf>>,
+    /// The GPUs that passed their self-check, found once (discovery takes seconds).
+    gpus: std::sync::OnceLock<Vec<Arc<GpuDevice>>>,
     pub quit: AtomicBool,
 }
 
@@ -150,6 +155,8 @@ impl App {
             known: Mutex::new(BTreeMap::new()),
             search: Mutex::new(None),
             job: Mutex::new(None),
+            gpus: std::sync::OnceLock::new(),
+            exports: Mutex::new(Vec::new()),
             quit: AtomicBool::new(false),
         }
     }
@@ -169,6 +176,11 @@ impl App {
     }
 
     pub fn route(&self, method: &str, path: &str, body: &[u8]) -> Reply {
+        if method == "GET" {
+            if let Some(rest) = path.strip_prefix("/export/") {
+                return self.export_file(rest);
+            }
+        }
         let asset = |ct: &'static str, s: &str| Reply {
             status: 200,
             content_type: ct,
@@ -237,6 +249,22 @@ impl App {
         let path = self.path_of(id)?;
         let b = Backup::open(&path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
         Ok((path, b))
+    }
+
+    /// The GPUs to compute on (none unless the config allows them).
+    fn gpus(&self) -> Vec<Arc<GpuDevice>> {
+        if !self.cfg.gpus {
+            return Vec::new();
+        }
+        self.gpus
+            .get_or_init(|| {
+                sesame_crack::gpu::discover_checked()
+                    .0
+                    .into_iter()
+                    .map(Arc::new)
+                    .collect()
+            })
+            .clone()
     }
 
     fn potfile(&self) -> Potfile {
@@ -460,8 +488,14 @@ impl App {
         let r: PlanIn = parse(body)?;
         let (_, t, hints, _) = self.plan_for(&r)?;
         let plan = hints::default_plan((!hints.is_empty()).then_some(&hints));
-        let e = sesame_crack::estimate(&[t], &plan, self.cfg.threads, self.cfg.measure)
-            .map_err(|e| Fail(500, e.to_string()))?;
+        let e = sesame_crack::estimate(
+            &[t],
+            &plan,
+            self.cfg.threads,
+            &self.gpus(),
+            self.cfg.measure,
+        )
+        .map_err(|e| Fail(500, e.to_string()))?;
         Ok(json!({
             "stages": e.stages,
             "total": e.total,
@@ -470,6 +504,7 @@ impl App {
             "seconds_per_guess": if e.rate > 0.0 { 1.0 / e.rate } else { 0.0 },
             "seconds_per_guess_per_thread": e.seconds_per_guess_per_thread,
             "threads": e.threads,
+            "devices": e.devices.iter().map(|(n, r)| json!({ "name": n, "rate": r })).collect::<Vec<_>>(),
             "kernel": e.kernel.kernel.name(),
             "hints_given": !hints.is_empty(),
         }))
@@ -497,7 +532,7 @@ impl App {
             sessions_dir: self.cfg.sessions_dir.clone(),
             potfile: self.cfg.potfile.clone(),
             threads: self.cfg.threads,
-            gpus: self.cfg.gpus,
+            gpus: self.gpus(),
             progress_interval: self.cfg.progress_interval,
             checkpoint_interval: self.cfg.checkpoint_interval,
             measure: self.cfg.measure,
@@ -624,7 +659,17 @@ impl App {
             Some(o) => PathBuf::from(o.trim()),
             None => self.default_out(&b, what),
         };
+        let view = if kind == "export" {
+            let mut ex = self.exports.lock().map_err(|_| Fail(500, "busy".into()))?;
+            ex.push(out.clone());
+            Some(format!("/export/{}/index.html", ex.len() - 1))
+        } else {
+            None
+        };
         let job = jobs::start(&r.id, path, password, out, work);
+        if let Ok(mut s) = job.status.lock() {
+            s.view = view;
+        }
         let status = job.snapshot();
         *slot = Some(job);
         Ok(serde_json::to_value(status).unwrap_or(Value::Null))
@@ -701,6 +746,99 @@ impl App {
                 .cmp(&(rank(kb), b["name"].as_str().unwrap_or("").to_lowercase()))
         });
         Ok(json!({ "items": items, "device_only": device_only, "total": kc.items.len() }))
+    }
+}
+
+/// What the export's pages may do: show their own text, styles and pictures, nothing else (no
+/// scripts, no forms, no frames): a message or a file name from the backup is never code.
+const EXPORT_CSP: &str = "default-src 'none'; img-src 'self'; media-src 'self'; \
+     style-src 'self' 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let h = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(h, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn content_type(p: &Path) -> &'static str {
+    match p
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("html" | "htm") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("txt" | "csv" | "vcf" | "ics") => "text/plain; charset=utf-8",
+        Some("json") => "application/json",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("gif") => "image/gif",
+        Some("heic") => "image/heic",
+        Some("mov") => "video/quicktime",
+        Some("mp4") => "video/mp4",
+        _ => "application/octet-stream",
+    }
+}
+
+impl App {
+    /// A file of an export made in this run: `N/relative/path`, inside that export's folder
+    /// only (no `..`, no link out of it), and only once the export is complete.
+    fn export_file(&self, rest: &str) -> Reply {
+        let refuse = |status, msg: &str| Reply::error(status, msg);
+        let Some((n, rel)) = rest.split_once('/') else {
+            return refuse(404, "no such page");
+        };
+        let root = match n
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| self.exports.lock().ok()?.get(n).cloned())
+        {
+            Some(r) => r,
+            None => return refuse(404, "no such export"),
+        };
+        let Some(rel) = percent_decode(rel) else {
+            return refuse(400, "bad path");
+        };
+        let parts: Vec<&str> = rel.split('/').collect();
+        if parts
+            .iter()
+            .any(|p| p.is_empty() || *p == "." || *p == ".." || p.contains(['\\', '\0', ':']))
+        {
+            return refuse(400, "bad path");
+        }
+        if root.join(sesame_backup::outdir::UNFINISHED).exists() {
+            return refuse(
+                409,
+                "this export is still being written (or did not finish)",
+            );
+        }
+        let (Ok(root_c), Ok(file)) = (root.canonicalize(), root.join(&rel).canonicalize()) else {
+            return refuse(404, "no such file");
+        };
+        if !file.starts_with(&root_c) || !file.is_file() {
+            return refuse(404, "no such file");
+        }
+        match std::fs::read(&file) {
+            Ok(body) => Reply {
+                status: 200,
+                content_type: content_type(&file),
+                body,
+                headers: vec![("Content-Security-Policy".into(), EXPORT_CSP.into())],
+            },
+            Err(_) => refuse(404, "no such file"),
+        }
     }
 }
 

@@ -33,6 +33,8 @@ pub struct JobStatus {
     pub lines: Vec<String>,
     /// For the export: index.html, to open in the browser.
     pub index: Option<String>,
+    /// For the export: where this server shows it (`/export/N/index.html`).
+    pub view: Option<String>,
     pub error: Option<String>,
 }
 
@@ -88,6 +90,7 @@ pub fn start(
         out: out.display().to_string(),
         lines: Vec::new(),
         index: None,
+        view: None,
         error: None,
     }));
     let cancel = Arc::new(AtomicBool::new(false));

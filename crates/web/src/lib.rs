@@ -291,8 +291,15 @@ fn handle(mut rq: tiny_http::Request, guard: &Guard, app: &api::App) {
         }
     };
     add("Content-Type", reply.content_type);
+    // A reply may bring its own (stricter or different) policy: the export's pages.
+    let own_csp = reply
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("Content-Security-Policy"));
     for (k, v) in security::SECURITY_HEADERS {
-        add(k, v);
+        if !(own_csp && k == "Content-Security-Policy") {
+            add(k, v);
+        }
     }
     for (k, v) in &reply.headers {
         add(k, v);

@@ -5,8 +5,8 @@
 
 use crate::WebError;
 use sesame_crack::{
-    DeviceOptions, DeviceRate, GpuChoice, Potfile, RecoveryEvent, RecoveryHandle, RecoveryOutcome,
-    RecoveryRequest, SessionOptions, Target,
+    DeviceOptions, DeviceRate, GpuChoice, GpuDevice, Potfile, RecoveryEvent, RecoveryHandle,
+    RecoveryOutcome, RecoveryRequest, SessionOptions, Target,
 };
 use sesame_guess::hints::{self, Hints};
 use std::path::{Path, PathBuf};
@@ -79,7 +79,8 @@ pub struct SearchSettings {
     pub sessions_dir: PathBuf,
     pub potfile: PathBuf,
     pub threads: usize,
-    pub gpus: bool,
+    /// Already self-checked.
+    pub gpus: Vec<Arc<GpuDevice>>,
     pub progress_interval: Duration,
     pub checkpoint_interval: Duration,
     pub measure: Duration,
@@ -123,10 +124,10 @@ pub fn start(
     };
     req.devices = DeviceOptions {
         threads: settings.threads,
-        gpus: if settings.gpus {
-            GpuChoice::Discover { required: false }
-        } else {
+        gpus: if settings.gpus.is_empty() {
             GpuChoice::None
+        } else {
+            GpuChoice::Given(settings.gpus.clone())
         },
         ..DeviceOptions::default()
     };

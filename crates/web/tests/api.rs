@@ -496,7 +496,26 @@ fn the_way_through_check_search_find_decrypt_and_keychain() {
     c.ok("/api/export", &json!({"id": id}));
     let exp = c.wait("/api/job", |j| j["state"] != "running");
     assert_eq!(exp["state"], "done", "{exp}");
-    assert!(Path::new(exp["index"].as_str().unwrap()).is_file());
+    let index = Path::new(exp["index"].as_str().unwrap()).to_path_buf();
+    assert!(index.is_file());
+    // Read in the browser through this server: its own files only, and no script runs there.
+    let view = exp["view"].as_str().unwrap();
+    let page = c.get(view);
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body, std::fs::read(&index).unwrap());
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.starts_with("default-src 'none'") && !csp.contains("script-src"), "{csp}");
+    assert_eq!(page.headers.iter().filter(|(k, _)| k == "content-security-policy").count(), 1);
+    let export_dir = index.parent().unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(w.path("data/sesame.potfile"), export_dir.join("leak.txt")).unwrap();
+    let base = view.trim_end_matches("index.html");
+    for bad in ["../../data/sesame.potfile", "%2e%2e/%2e%2e/data/sesame.potfile", "leak.txt", "photos//x", "nope.html"] {
+        let r = c.get(&format!("{base}{bad}"));
+        assert!(r.status == 400 || r.status == 404, "{bad}: {}", r.status);
+        assert!(!String::from_utf8_lossy(&r.body).contains("itunes_backup"), "{bad}");
+    }
+    assert_eq!(c.get("/export/99/index.html").status, 404);
 
     // A copy with a new password opens with it, and not with the old one.
     c.ok(

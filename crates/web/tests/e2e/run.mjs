@@ -195,7 +195,12 @@ try {
   assert.match(await page.textContent('#job-state'), /is ready in/);
   const exp = join(out, "Anna's iPhone messages and photos");
   assert.ok(existsSync(join(exp, 'index.html')), `the export has index.html (${readdirSync(exp)})`);
-  step('export written');
+  // "Open them here": the export's page in a new tab, served by Sesame.
+  const [tab] = await Promise.all([context.waitForEvent('page'), page.click('#job-lines a')]);
+  await tab.waitForLoadState();
+  assert.match(await tab.title() + (await tab.textContent('body')), /Photo/i);
+  await tab.close();
+  step('export written, and opens in the browser');
 
   // The keychain: the Wi-Fi password, shown only when asked.
   await page.click('#do-keychain');
