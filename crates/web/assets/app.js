@@ -241,15 +241,18 @@ function readHints() {
 }
 
 // 4. The plan.
-async function showPlan(resume) {
+async function showPlan(resume, wider) {
   const id = state.current.id;
   $('hints-error').hidden = true;
-  const body = resume ? { id, resume: true } : { id, hints: state.hints };
+  state.wider = !resume && !!wider;
+  const body = resume ? { id, resume: true } : { id, hints: state.hints, wider: state.wider };
   try {
     notice('Measuring this computer…');
     const p = await api('/api/plan', body);
     state.resume = !!resume;
-    $('plan-intro').textContent = (p.hints_given
+    $('plan-intro').textContent = (p.wider
+      ? 'The wider search: every name and word you gave with every four digits after it, the likeliest digits first.'
+      : p.hints_given
       ? 'The search tries what you remember first, mixed the ways people mix them, then the passwords most people use.'
       : 'You gave no answers, so the search tries the passwords most people use, likeliest first.') +
       ' This computer makes ' + rate(p.rate) + ' guesses a second' +
@@ -274,7 +277,7 @@ async function showPlan(resume) {
 
 async function startSearch() {
   const id = state.current.id;
-  const body = state.resume ? { id, resume: true } : { id, hints: state.hints };
+  const body = state.resume ? { id, resume: true } : { id, hints: state.hints, wider: state.wider };
   try {
     await api('/api/search/start', body);
     show('screen-search');
@@ -438,8 +441,11 @@ async function showKeychain() {
 
 // 7. Not found.
 function notFound(s) {
-  $('notfound-text').textContent = 'All ' + group(s.done) + ' guesses of the plan were tried (' +
-    s.stages.map((x) => x.name).join('; ') + '), and none opens the backup.';
+  const words = state.hints && ((state.hints.names || []).length + (state.hints.places || []).length);
+  $('wider-offer').hidden = !words || state.wider;
+  $('notfound-text').textContent = s.stages.length
+    ? 'All ' + group(s.done) + ' guesses of the plan were tried (' + s.stages.map((x) => x.name).join('; ') + '), and none opens the backup.'
+    : 'This search had already been run to the end before: none of its guesses opens the backup.';
   show('screen-notfound');
 }
 
@@ -474,6 +480,7 @@ async function start() {
     } catch (err) { $('keychain-result').textContent = err.message; }
   });
   $('to-remember').addEventListener('click', () => show('screen-remember'));
+  $('wider').addEventListener('click', () => showPlan(false, true));
   $('resume-saved').addEventListener('click', () => showPlan(true));
   $('plain-continue').addEventListener('click', found);
   $('hints-form').addEventListener('submit', (e) => { e.preventDefault(); state.hints = readHints(); showPlan(false); });

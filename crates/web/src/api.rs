@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 use sesame_backup::keychain::{read_keychain, ItemKind, ItemState};
 use sesame_backup::{locate, Backup, HashLine};
 use sesame_crack::{GpuDevice, Potfile, Target};
-use sesame_guess::hints::{self, Hints};
+use sesame_guess::hints::Hints;
+use sesame_guess::Plan;
 use sha2::Digest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -138,6 +139,9 @@ struct PlanIn {
     /// Resume the saved search of this backup instead.
     #[serde(default)]
     resume: bool,
+    /// The wider search, after the likeliest guesses.
+    #[serde(default)]
+    wider: bool,
 }
 
 #[derive(Deserialize)]
@@ -286,7 +290,7 @@ impl App {
 
     /// How far the saved search of a backup got (after a restart, or a stop).
     fn saved_progress(&self, id: &str) -> Option<Value> {
-        let (_, session) = SavedSearch::load(&self.saved_file(id))?;
+        let (_, session, wider) = SavedSearch::load(&self.saved_file(id))?;
         let state = session
             .and_then(|name| {
                 sesame_crack::Session::load(&sesame_crack::Session::path_in(
@@ -296,8 +300,10 @@ impl App {
                 .ok()
                 .flatten()
             })
-            .map(|s| json!({ "done": s.done, "total": s.total, "finished": s.finished }));
-        Some(state.unwrap_or_else(|| json!({ "done": 0, "total": null, "finished": null })))
+            .map(|s| json!({ "done": s.done, "total": s.total, "finished": s.finished, "wider": wider }));
+        Some(state.unwrap_or_else(
+            || json!({ "done": 0, "total": null, "finished": null, "wider": wider }),
+        ))
     }
 
     fn view(&self, id: &str, b: &Backup) -> Value {
@@ -470,24 +476,35 @@ impl App {
         })
     }
 
-    fn plan_for(&self, r: &PlanIn) -> Result<(PathBuf, Target, Hints, String)> {
+    /// The backup, its target, the plan, and what to save to resume it.
+    fn plan_for(&self, r: &PlanIn) -> Result<(Target, Plan, SavedSearch, bool)> {
         let (path, b) = self.open(&r.id)?;
         let t = self.target(&b, &path)?;
-        let hints = if r.resume {
+        let (hints, wider) = if r.resume {
             SavedSearch::load(&self.saved_file(&r.id))
-                .map(|(h, _)| h)
+                .map(|(h, _, w)| (h, w))
                 .ok_or_else(|| bad("there is no saved search for this backup"))?
         } else {
-            r.hints.to_hints().map_err(bad)?
+            (r.hints.to_hints().map_err(bad)?, r.wider)
         };
-        let toml = hints.to_toml();
-        Ok((path, t, hints, toml))
+        let plan = search::plan_of(&hints, wider);
+        if plan.is_empty() {
+            return Err(bad(
+                "the wider search puts digits after the names and words you gave: add some first",
+            ));
+        }
+        let saved = SavedSearch {
+            file: self.saved_file(&r.id),
+            backup_path: path,
+            hints_toml: hints.to_toml(),
+            wider,
+        };
+        Ok((t, plan, saved, !hints.is_empty()))
     }
 
     fn plan(&self, body: &[u8]) -> Result<Value> {
         let r: PlanIn = parse(body)?;
-        let (_, t, hints, _) = self.plan_for(&r)?;
-        let plan = hints::default_plan((!hints.is_empty()).then_some(&hints));
+        let (t, plan, saved, hints_given) = self.plan_for(&r)?;
         let e = sesame_crack::estimate(
             &[t],
             &plan,
@@ -506,7 +523,8 @@ impl App {
             "threads": e.threads,
             "devices": e.devices.iter().map(|(n, r)| json!({ "name": n, "rate": r })).collect::<Vec<_>>(),
             "kernel": e.kernel.kernel.name(),
-            "hints_given": !hints.is_empty(),
+            "hints_given": hints_given,
+            "wider": saved.wider,
         }))
     }
 
@@ -519,12 +537,7 @@ impl App {
                 "a search is already running: pause or stop it first".into(),
             ));
         }
-        let (path, t, hints, toml) = self.plan_for(&r)?;
-        let saved = SavedSearch {
-            file: self.saved_file(&r.id),
-            backup_path: path,
-            hints_toml: toml,
-        };
+        let (t, plan, saved, _) = self.plan_for(&r)?;
         saved
             .write(None)
             .map_err(|e| Fail(500, format!("cannot save the search: {e}")))?;
@@ -537,7 +550,7 @@ impl App {
             checkpoint_interval: self.cfg.checkpoint_interval,
             measure: self.cfg.measure,
         };
-        let job = search::start(&r.id, t, &hints, &settings, saved);
+        let job = search::start(&r.id, t, Arc::new(plan), &settings, saved);
         let status = job.snapshot();
         *slot = Some(job);
         Ok(serde_json::to_value(status).unwrap_or(Value::Null))

@@ -9,6 +9,7 @@ use sesame_crack::{
     RecoveryOutcome, RecoveryRequest, SessionOptions, Target,
 };
 use sesame_guess::hints::{self, Hints};
+use sesame_guess::Plan;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -105,7 +106,7 @@ fn stage_ends(stages: &[StageView]) -> Vec<Option<u64>> {
 pub fn start(
     backup_id: &str,
     target: Target,
-    hints: &Hints,
+    plan: Arc<Plan>,
     settings: &SearchSettings,
     saved: SavedSearch,
 ) -> SearchJob {
@@ -115,7 +116,6 @@ pub fn start(
         ..Default::default()
     }));
     let handle = RecoveryHandle::new();
-    let plan = Arc::new(hints::default_plan((!hints.is_empty()).then_some(hints)));
     let mut req = RecoveryRequest::new(vec![target], plan);
     req.potfile = Some(Potfile::new(&settings.potfile));
     req.session = SessionOptions {
@@ -262,6 +262,8 @@ pub struct SavedSearch {
     pub file: PathBuf,
     pub backup_path: PathBuf,
     pub hints_toml: String,
+    /// The wider search (after the likeliest guesses were all tried).
+    pub wider: bool,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -269,6 +271,8 @@ struct SavedFile {
     backup: String,
     hints: String,
     session: Option<String>,
+    #[serde(default)]
+    wider: bool,
 }
 
 impl SavedSearch {
@@ -281,6 +285,7 @@ impl SavedSearch {
             backup: self.backup_path.display().to_string(),
             hints: self.hints_toml.clone(),
             session: session.map(str::to_string),
+            wider: self.wider,
         })
         .map_err(|e| WebError::Internal(e.to_string()))?;
         let io = |e| WebError::Io(self.file.clone(), e);
@@ -306,11 +311,21 @@ impl SavedSearch {
         let _ = std::fs::remove_file(&self.file);
     }
 
-    /// The saved hints and session name of a backup, when there are some.
-    pub fn load(file: &Path) -> Option<(Hints, Option<String>)> {
+    /// The saved hints, session name and kind of search of a backup, when there are some.
+    pub fn load(file: &Path) -> Option<(Hints, Option<String>, bool)> {
         let text = std::fs::read(file).ok()?;
         let f: SavedFile = serde_json::from_slice(&text).ok()?;
         let hints = Hints::from_toml(&f.hints, &file.display().to_string()).ok()?;
-        Some((hints, f.session))
+        Some((hints, f.session, f.wider))
+    }
+}
+
+/// The plan of a search: the likeliest guesses from the hints (the default plan), or the
+/// wider search that follows it.
+pub fn plan_of(hints: &Hints, wider: bool) -> Plan {
+    if wider {
+        hints::wider_plan(hints)
+    } else {
+        hints::default_plan((!hints.is_empty()).then_some(hints))
     }
 }

@@ -504,16 +504,34 @@ fn the_way_through_check_search_find_decrypt_and_keychain() {
     assert_eq!(page.status, 200);
     assert_eq!(page.body, std::fs::read(&index).unwrap());
     let csp = page.header("content-security-policy").unwrap();
-    assert!(csp.starts_with("default-src 'none'") && !csp.contains("script-src"), "{csp}");
-    assert_eq!(page.headers.iter().filter(|(k, _)| k == "content-security-policy").count(), 1);
+    assert!(
+        csp.starts_with("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert_eq!(
+        page.headers
+            .iter()
+            .filter(|(k, _)| k == "content-security-policy")
+            .count(),
+        1
+    );
     let export_dir = index.parent().unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(w.path("data/sesame.potfile"), export_dir.join("leak.txt")).unwrap();
     let base = view.trim_end_matches("index.html");
-    for bad in ["../../data/sesame.potfile", "%2e%2e/%2e%2e/data/sesame.potfile", "leak.txt", "photos//x", "nope.html"] {
+    for bad in [
+        "../../data/sesame.potfile",
+        "%2e%2e/%2e%2e/data/sesame.potfile",
+        "leak.txt",
+        "photos//x",
+        "nope.html",
+    ] {
         let r = c.get(&format!("{base}{bad}"));
         assert!(r.status == 400 || r.status == 404, "{bad}: {}", r.status);
-        assert!(!String::from_utf8_lossy(&r.body).contains("itunes_backup"), "{bad}");
+        assert!(
+            !String::from_utf8_lossy(&r.body).contains("itunes_backup"),
+            "{bad}"
+        );
     }
     assert_eq!(c.get("/export/99/index.html").status, 404);
 
@@ -600,6 +618,41 @@ fn a_search_pauses_stops_and_resumes_after_a_restart() {
         "the search goes on where it stopped: {s}"
     );
     c.ok("/api/search/stop", &json!({}));
+}
+
+#[test]
+fn the_wider_search_puts_four_digits_after_each_word() {
+    let w = World::new();
+    w.backup("b1", "Rex4455", 10);
+    let server = sesame_web::start(w.config()).unwrap();
+    let c = Client::sign_in(&server);
+    let id = c.first_id();
+    // Without words there is nothing to widen.
+    let r = c.post(
+        "/api/plan",
+        &json!({"id": id, "hints": {"dates": ["1990"]}, "wider": true}),
+    );
+    assert_eq!(r.status, 400);
+    let hints = json!({"names": ["rex"]});
+    let plan = c.ok(
+        "/api/plan",
+        &json!({"id": id, "hints": hints, "wider": true}),
+    );
+    assert_eq!(plan["wider"], true);
+    // "rex" and "Rex", each with the 4-digit block less the years the first plan had.
+    assert_eq!(plan["total"], 2 * (10_000 - 87), "{plan}");
+    c.ok(
+        "/api/search/start",
+        &json!({"id": id, "hints": hints, "wider": true}),
+    );
+    let s = c.wait("/api/search", |s| {
+        !["starting", "running"].contains(&s["state"].as_str().unwrap_or(""))
+    });
+    assert_eq!(s["state"], "found", "{s}");
+    assert_eq!(
+        c.ok("/api/password", &json!({"id": id}))["password"],
+        "Rex4455"
+    );
 }
 
 #[test]

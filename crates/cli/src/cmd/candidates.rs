@@ -68,6 +68,9 @@ pub struct SourceArgs {
     /// 4- and 6-digit PINs, likeliest first
     #[arg(long)]
     pub pins: bool,
+    /// The wider search after the default plan: every hint word with every four digits
+    #[arg(long)]
+    pub wider: bool,
 }
 
 /// Shows how many old passwords were given, never the passwords themselves.
@@ -94,6 +97,7 @@ impl std::fmt::Debug for SourceArgs {
             .field("increment_max", &self.increment_max)
             .field("common", &self.common)
             .field("pins", &self.pins)
+            .field("wider", &self.wider)
             .finish()
     }
 }
@@ -130,6 +134,16 @@ impl SourceArgs {
     /// The plan these options describe. Errors name the file, mask or rule at fault.
     pub fn build_plan(&self) -> anyhow::Result<Plan> {
         let hints = self.hints()?;
+        if self.wider {
+            if self.has_explicit_source() {
+                bail!("--wider is a plan of its own: give it with hints only (--hints or --word)");
+            }
+            let plan = hints::wider_plan(&hints.unwrap_or_default());
+            if plan.is_empty() {
+                bail!("--wider puts four digits after each hint word: give some with --word or --hints");
+            }
+            return Ok(plan);
+        }
         if self.rules.is_some() && self.wordlists.is_empty() && !self.common {
             bail!("--rules needs words to apply them to: add --wordlist FILE (or --common)");
         }

@@ -97,7 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         None => None,
     };
     let potfile = Potfile::open(args.potfile.as_deref());
-    let default_plan = args.sources.is_default_plan();
+    let default_plan = args.sources.is_default_plan() && !args.sources.wider;
     let sources: SourceArgs = args.sources;
     let req = RecoveryRequest {
         plan: Box::new(move || Ok(Arc::new(sources.build_plan()?))),

@@ -14,6 +14,7 @@ mod dates;
 mod generate;
 mod model;
 mod parse;
+mod wider;
 
 use std::collections::{HashMap, HashSet};
 
@@ -26,6 +27,7 @@ pub use generate::{
     rank, RankedList, Scored, COMMON_IN_TIER, MAX_HINT_TIER, PINS_IN_TIER, SCORE_FLOOR,
 };
 pub use parse::{Hints, HintsError, Origin, FIELDS, MAX_PER_FIELD};
+pub use wider::{wider_plan, WordDigits};
 
 /// Bumped when the hint model changes the order of its guesses (also covered by the
 /// fingerprint, which digests the guesses themselves).
