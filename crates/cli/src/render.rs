@@ -63,6 +63,7 @@ pub fn progress_json(p: &Progress, stages: &[String]) -> serde_json::Value {
         "rate": p.rate,
         "elapsed": p.elapsed,
         "eta": p.eta,
+        "stage_eta": p.stage_eta,
         "source": p.source.and_then(|s| stages.get(s)),
         "devices": p.devices,
     })
@@ -79,11 +80,22 @@ pub fn status_message(p: &Progress, stages: &[String]) -> String {
             .collect();
         s.push_str(&format!(" ({})", each.join(", ")));
     }
-    if let Some(eta) = p.eta {
-        s.push_str(&format!(", ETA {}", human_duration(eta)));
-    }
-    if let Some(src) = p.source.and_then(|i| stages.get(i)) {
-        s.push_str(&format!(", {src}"));
+    let stage = p.source.and_then(|i| stages.get(i));
+    // The current stage's time beside the whole plan's: "this stage 20 min, all 2 days".
+    match (stage, p.stage_eta, p.eta) {
+        (Some(src), Some(st), Some(all)) if stages.len() > 1 => s.push_str(&format!(
+            ", {src}: {} left, all stages: {}",
+            human_duration(st),
+            human_duration(all)
+        )),
+        _ => {
+            if let Some(eta) = p.eta {
+                s.push_str(&format!(", ETA {}", human_duration(eta)));
+            }
+            if let Some(src) = stage {
+                s.push_str(&format!(", {src}"));
+            }
+        }
     }
     s
 }

@@ -154,6 +154,9 @@ pub struct Progress {
     pub eta: Option<f64>,
     /// Index in the plan of the source being worked on.
     pub source: Option<usize>,
+    /// Estimated seconds left in that source (stage), when its size and a rate are known:
+    /// "likeliest: 2 h" beside "everything: 2 days", so nobody gives up at the larger figure.
+    pub stage_eta: Option<f64>,
     /// Each device's share: the CPU threads together, then each GPU, then other devices.
     pub devices: Vec<DeviceRate>,
 }
@@ -506,6 +509,12 @@ pub fn run(
         let rate = measured.or(cfg.expected_rate).unwrap_or(0.0);
         let done = shard.count(position);
         let eta = total.and_then(|t| (rate > 0.0).then(|| t.saturating_sub(done) as f64 / rate));
+        let at = plan.source_at(position);
+        let stage_eta = at.and_then(|(s, off)| {
+            let len = plan.sources()[s].len()?;
+            let end = (position - off).checked_add(len)?;
+            (rate > 0.0).then(|| shard.count(end).saturating_sub(done) as f64 / rate)
+        });
         Progress {
             position,
             tried: books.tried,
@@ -514,7 +523,8 @@ pub fn run(
             rate: measured.unwrap_or(0.0),
             elapsed,
             eta,
-            source: plan.source_at(position).map(|(s, _)| s),
+            source: at.map(|(s, _)| s),
+            stage_eta,
             devices: per_device,
         }
     };

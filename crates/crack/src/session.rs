@@ -312,6 +312,7 @@ mod tests {
             elapsed: 1.0,
             eta: None,
             source: None,
+            stage_eta: None,
             devices: Vec::new(),
         }
     }

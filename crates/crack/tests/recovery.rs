@@ -305,3 +305,40 @@ fn pause_holds_the_saved_index_and_resume_finds() {
     assert_eq!(report.outcome, RecoveryOutcome::Found);
     assert_eq!(report.found[0].index, Some(at));
 }
+
+#[test]
+fn progress_gives_the_time_left_in_the_stage_beside_the_whole_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = sesame_crack::synthetic_line(b"absent", None, 200);
+    let mut req = request(dir.path(), vec![target("t", &line)], plan(&[300, 3000]));
+    req.batch_size = Some(16);
+    // (stage, position, stage time left, all time left)
+    type Seen = (Option<usize>, u64, Option<f64>, Option<f64>);
+    let mut seen: Vec<Seen> = Vec::new();
+    recover(req, &RecoveryHandle::new(), &mut |e| {
+        if let RecoveryEvent::Progress(p) = e {
+            seen.push((p.source, p.position, p.stage_eta, p.eta));
+        }
+    })
+    .unwrap();
+    let timed: Vec<_> = seen.iter().filter(|s| s.2.is_some()).collect();
+    assert!(!timed.is_empty(), "no progress with a stage time: {seen:?}");
+    for (source, position, stage, all) in timed {
+        let (stage, all) = (stage.unwrap(), all.unwrap());
+        assert!(stage <= all + 1e-9, "{stage} > {all}");
+        // In the first stage, its time is the smaller part of the whole: 300 of 3,300.
+        if *source == Some(0) && *position < 300 && all > 0.0 {
+            let expect = (300 - position) as f64 / (3300 - position) as f64;
+            assert!(
+                (stage / all - expect).abs() < 1e-6,
+                "{stage} / {all} vs {expect}"
+            );
+        }
+        if *source == Some(1) {
+            assert!(
+                (stage - all).abs() < 1e-9,
+                "the last stage's time is the rest"
+            );
+        }
+    }
+}

@@ -206,10 +206,7 @@ fn run(
             if p.rate > 0.0 {
                 s.rate = p.rate;
                 s.seconds_left = p.eta;
-                s.stage_seconds_left = s
-                    .stage
-                    .and_then(|i| ends.get(i).copied().flatten())
-                    .map(|end| end.saturating_sub(p.position) as f64 / p.rate);
+                s.stage_seconds_left = p.stage_eta;
             }
         }),
         RecoveryEvent::Paused(_) => set(&mut |s| s.state = "paused".into()),
