@@ -895,6 +895,7 @@ impl Producer<'_> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn spawn_producer(
     plan: Arc<Plan>,
     start: u64,

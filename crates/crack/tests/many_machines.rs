@@ -120,7 +120,7 @@ fn chunks_and_shards_partition_the_stream_exactly() {
             let mut last = None;
             let report = run(
                 plan(n as usize),
-                &[absent.clone()],
+                std::slice::from_ref(&absent),
                 &cfg,
                 &mut |e| match e {
                     Event::BatchDone { indices, .. } => mine.extend_from_slice(indices),

@@ -167,10 +167,10 @@ fn crack(a: CrackArgs) -> anyhow::Result<i32> {
     if a.length == 0 {
         bail!("-l 0: a chunk needs at least one guess");
     }
-    if !(a.status_interval > 0.0) {
-        bail!("--status-interval must be positive");
+    if !a.status_interval.is_finite() || a.status_interval <= 0.0 {
+        bail!("--status-interval must be a positive number of seconds");
     }
-    if a.timeout.is_some_and(|t| !(t > 0.0)) {
+    if a.timeout.is_some_and(|t| !t.is_finite() || t <= 0.0) {
         bail!("--timeout must be a positive number of seconds");
     }
     let Some(path) = a.attack.hashlist()? else {
