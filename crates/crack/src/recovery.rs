@@ -369,8 +369,7 @@ pub fn recover(
     let mut found_file = found_file.map(FoundFile::new);
     let mut found_file_warned = false;
     if let Some(ff) = found_file.as_mut() {
-        let lines: Vec<&HashLine> = pending.iter().map(|&i| &all_lines[i]).collect();
-        let answered = take_found_file(ff, &lines, &pending, &mut found_file_warned, on_event);
+        let answered = take_found_file(ff, &all_lines, &pending, &mut found_file_warned, on_event);
         for f in answered {
             pending.retain(|&p| p != f.target);
             known.push(f);
@@ -520,7 +519,6 @@ pub fn recover(
 
     // Set when the found-file answers every target still searched for: the run ends.
     let stop_elsewhere = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let pending_lines: Vec<&HashLine> = pending.iter().map(|&i| &all_lines[i]).collect();
     let cfg = EngineConfig {
         threads,
         cpu: dev_opts.cpu,
@@ -553,17 +551,14 @@ pub fn recover(
         if matches!(ff.changed(), Ok(false)) {
             return;
         }
-        for f in take_found_file(
-            ff,
-            &pending_lines,
-            &pending,
-            &mut found_file_warned,
-            on_event,
-        ) {
-            if !found.iter().any(|g| g.target == f.target) {
-                found.push(f);
-            }
-        }
+        // Only the targets still without a password (not those this process found itself).
+        let missing: Vec<usize> = pending
+            .iter()
+            .copied()
+            .filter(|t| !found.iter().any(|f| f.target == *t))
+            .collect();
+        let answered = take_found_file(ff, &all_lines, &missing, &mut found_file_warned, on_event);
+        found.extend(answered);
         if pending.iter().all(|t| found.iter().any(|f| f.target == *t)) {
             stop_elsewhere.store(true, std::sync::atomic::Ordering::SeqCst);
         }
@@ -668,17 +663,18 @@ pub fn recover(
     Ok(report)
 }
 
-/// Looks at the found-file for the `lines` (the targets `pending[i]`): each password it holds
-/// is checked against its target; those that open it come back as found (and are told as
-/// `Known`), those that do not are a warning. An unreadable file is a warning once.
+/// Looks at the found-file for the targets `pending` (indices into `all_lines`): each password
+/// it holds is checked against its target; those that open it come back as found (and are told
+/// as `Known`), those that do not are a warning. An unreadable file is a warning once.
 fn take_found_file(
     ff: &mut FoundFile,
-    lines: &[&HashLine],
+    all_lines: &[HashLine],
     pending: &[usize],
     warned: &mut bool,
     on_event: &mut dyn FnMut(RecoveryEvent<'_>),
 ) -> Vec<FoundPassword> {
-    let check = match ff.check(lines) {
+    let lines: Vec<&HashLine> = pending.iter().map(|&i| &all_lines[i]).collect();
+    let check = match ff.check(&lines) {
         Ok(c) => c,
         Err(e) => {
             if !*warned {

@@ -267,3 +267,39 @@ fn a_running_process_stops_between_batches_on_a_checked_password() {
         "{sessions:?}"
     );
 }
+
+#[test]
+fn with_two_targets_only_the_missing_one_is_taken_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ff = dir.path().join("found");
+    let a = sesame_crack::synthetic_line(b"word3", Some(2_000), 2);
+    let b = sesame_crack::synthetic_line(b"word390", Some(2_000), 2);
+    let mut req = request(dir.path(), &a, plan(400), Shard::ALL, Chunk::ALL);
+    req.targets.push(Target {
+        label: "b".into(),
+        line: b.clone(),
+    });
+    req.found_file = Some(ff.clone());
+    let (report, seen) = go(req, Shard::ALL, |n, _| {
+        // Past index 3 (found here, and written to the file by this process): another
+        // process's find of the second target joins it in the file.
+        if n == 6 {
+            let text = std::fs::read_to_string(&ff).unwrap();
+            assert_eq!(text, format!("{a}:word3\n"));
+            FoundFile::new(&ff).record(&b, b"word390").unwrap();
+        }
+    });
+    assert_eq!(report.outcome, RecoveryOutcome::Found);
+    // Only the second target came from the file; the first is this process's own find.
+    assert_eq!(seen.known, vec![(1, b"word390".to_vec(), true)]);
+    let mine: Vec<(usize, bool)> = report
+        .found
+        .iter()
+        .map(|f| (f.target, f.from_found_file))
+        .collect();
+    assert_eq!(mine, vec![(0, false), (1, true)]);
+    assert!(
+        seen.tried.len() < 390,
+        "stopped before reaching the second password itself"
+    );
+}
