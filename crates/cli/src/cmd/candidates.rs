@@ -12,8 +12,8 @@ pub use sesame_cli::sources::SourceArgs;
 pub struct Args {
     #[command(flatten)]
     pub sources: SourceArgs,
-    /// Only the guesses at indices S+0 .. S+N-1 of the stream, exactly those `recover --skip S
-    /// --limit N` tries (a rule that rejects a word leaves its index empty)
+    /// Only the guesses at indices S to S+N-1 of the stream (S: --skip), exactly those
+    /// `recover --skip S --limit N` tries (a rule that rejects a word leaves its index empty)
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
     /// Start at guess index N (0-based), as `recover --skip N` or a resumed session would
