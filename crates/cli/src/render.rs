@@ -149,10 +149,12 @@ pub fn plan(s: &PlanSummary, targets: &[Target], json_mode: bool) {
         true => String::new(),
         false => format!(", GPU: {}", s.gpus.join(", ")),
     };
+    // "Plan (shard 2/4)", or with where it came from and the chunk:
+    // "Plan for shard 2/4 from Slurm array task 1 (SLURM_...), guesses 10 to 59 of the stream".
     let mut part = Vec::new();
     if s.shard != Shard::ALL {
         part.push(match &s.shard_from {
-            Some(from) => format!("shard {}, from {from}", s.shard),
+            Some(from) => format!("shard {} from {from}", s.shard),
             None => format!("shard {}", s.shard),
         });
     }
@@ -161,14 +163,15 @@ pub fn plan(s: &PlanSummary, targets: &[Target], json_mode: bool) {
             Some(l) => format!(
                 "guesses {} to {} of the stream",
                 group(s.chunk.skip),
-                group(s.chunk.skip.saturating_add(l))
+                group(s.chunk.skip.saturating_add(l.saturating_sub(1)))
             ),
-            None => format!("from guess {} of the stream", group(s.chunk.skip)),
+            None => format!("guesses from {} of the stream on", group(s.chunk.skip)),
         });
     }
-    let shard = match part.is_empty() {
-        true => String::new(),
-        false => format!(" ({})", part.join("; ")),
+    let shard = match (part.len(), s.shard_from.is_some()) {
+        (0, _) => String::new(),
+        (1, false) => format!(" ({})", part[0]),
+        _ => format!(" for {}", part.join(", ")),
     };
     let default = if s.default_plan { "Default p" } else { "P" };
     eprintln!(

@@ -214,7 +214,7 @@ fn shard_auto_from_slurm_and_kubernetes() {
     ];
     let o = env.run_in("k8s2", &plain, &k8s);
     assert!(
-        err(&o).contains("shard 2/3, from Kubernetes Indexed Job pod 1"),
+        err(&o).contains("Plan for shard 2/3 from Kubernetes Indexed Job pod 1 (JOB_COMPLETION_INDEX=1, SESAME_SHARDS=3), guesses 0 to 7 of the stream:"),
         "{}",
         err(&o)
     );
