@@ -58,6 +58,13 @@ struct Attack {
     /// The hash list, when not given with -a (a literal #HL# is ignored: `keyspace` needs none)
     #[arg(value_name = "HASHLIST")]
     positional: Vec<String>,
+    /// Worker threads (default: every core); part of the attack so that a task's command line
+    /// serves `keyspace` too, which ignores it
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Use the CPU only (default: also every GPU that passes its self-check)
+    #[arg(long)]
+    cpu_only: bool,
     #[command(flatten)]
     sources: SourceArgs,
 }
@@ -96,12 +103,6 @@ struct CrackArgs {
     /// Seconds between STATUS lines
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     status_interval: f64,
-    /// Worker threads (default: every core)
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
-    /// Use the CPU only (default: also every GPU that passes its self-check)
-    #[arg(long)]
-    cpu_only: bool,
     #[command(flatten)]
     attack: Attack,
 }
@@ -207,8 +208,8 @@ fn crack(a: CrackArgs) -> anyhow::Result<i32> {
         ..SessionOptions::default()
     };
     req.devices = DeviceOptions {
-        threads: a.threads.unwrap_or(0),
-        gpus: if a.cpu_only {
+        threads: a.attack.threads.unwrap_or(0),
+        gpus: if a.attack.cpu_only {
             GpuChoice::None
         } else {
             GpuChoice::Discover { required: false }

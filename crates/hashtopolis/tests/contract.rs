@@ -185,3 +185,49 @@ fn errors_are_on_stderr_with_status_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("-a FILE"));
 }
+
+/// The command lines exactly as the agent builds them (htpclient's generic cracker: a shell
+/// line, the hash list's path in single quotes where the task says #HL#, "-a #HL# " removed for
+/// the keyspace, the benchmark's options after the attack).
+#[test]
+fn the_agents_own_command_lines() {
+    let env = Env::new();
+    words(&env, 60);
+    let (hl, line) = hashlist(&env, b"word33", Some(5));
+    let exe = env!("CARGO_BIN_EXE_sesame-hashtopolis");
+    let attack = "-a #HL# -w words.txt --threads 1";
+    let shell = |cmd: String| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(env.dir.path())
+            .env("SESAME_HOME", env.dir.path().join("home"))
+            .env("SESAME_GPU_DISABLE", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let keyspace = shell(format!("{exe} keyspace {}", attack.replace("-a #HL# ", "")));
+    assert_eq!(text(&keyspace.stdout), "60\n", "{}", text(&keyspace.stderr));
+    let quoted = format!("'{}'", hl.display());
+    let chunk = shell(format!(
+        "'{exe}' crack -s 30 -l 10 {}",
+        attack.replace("#HL#", &quoted)
+    ));
+    let (status, cracks) = agent_reads(&chunk);
+    assert_eq!(
+        cracks,
+        vec![format!("{line}:word33")],
+        "{}",
+        text(&chunk.stderr)
+    );
+    assert_eq!(status.last().unwrap().0, 10000);
+    let bench = shell(format!(
+        "{exe} crack {} -s 0 -l 60 --timeout=30",
+        attack.replace("#HL#", &quoted)
+    ));
+    assert_eq!(bench.status.code(), Some(0), "{}", text(&bench.stderr));
+    let (status, _) = agent_reads(&bench);
+    // Finished well inside its time: the whole keyspace, as a benchmark of 1.0.
+    assert_eq!(status.last().unwrap().0, 10000);
+}
