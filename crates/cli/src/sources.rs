@@ -135,13 +135,6 @@ impl SourceArgs {
         out
     }
 
-    /// Prints [`SourceArgs::notes`] on standard error.
-    pub fn print_notes(&self) {
-        for n in self.notes() {
-            eprintln!("sesame: note: {n}");
-        }
-    }
-
     fn hints(&self) -> anyhow::Result<Option<Hints>> {
         let mut h = match &self.hints {
             Some(path) => {

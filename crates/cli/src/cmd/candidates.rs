@@ -8,6 +8,13 @@ use std::io::Write;
 
 pub use sesame_cli::sources::SourceArgs;
 
+/// The options' notes (a hashcat hash mode given to -m) on standard error.
+pub fn print_notes(sources: &SourceArgs) {
+    for n in sources.notes() {
+        eprintln!("sesame: note: {n}");
+    }
+}
+
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -26,7 +33,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let plan = args.sources.build_plan()?;
-    args.sources.print_notes();
+    print_notes(&args.sources);
     let shard = args.shard.unwrap_or(Shard::ALL);
     let chunk = Chunk::new(args.skip, args.limit);
     let stdout = std::io::stdout();

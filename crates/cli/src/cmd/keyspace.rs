@@ -11,7 +11,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let plan = args.sources.build_plan()?;
-    args.sources.print_notes();
+    super::candidates::print_notes(&args.sources);
     match plan.len() {
         Some(n) => {
             outln!("{n}");

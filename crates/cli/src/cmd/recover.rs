@@ -146,7 +146,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     };
     let potfile = Potfile::open(args.potfile.as_deref());
     let default_plan = args.sources.is_default_plan();
-    args.sources.print_notes();
+    super::candidates::print_notes(&args.sources);
     let sources: SourceArgs = args.sources;
     let req = RecoveryRequest {
         plan: Box::new(move || Ok(Arc::new(sources.build_plan()?))),
