@@ -1,4 +1,6 @@
 //! Any text as a `$itunes_backup$` hash line; an accepted line prints back to the same line.
+//! The same text as a hash file (John's `name:hash:::` lines, bad lines skipped): every line
+//! kept parses again from its hash text.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -17,5 +19,12 @@ fuzz_target!(|data: &[u8]| {
         assert!(matches!(h.hashcat_mode(), 14700 | 14800));
         let kdf = h.kdf_params();
         assert_eq!(kdf.dp.is_some(), h.version == 10);
+    }
+    let file = sesame_backup::hashline::parse_hash_file(&text);
+    let mut last = 0;
+    for l in &file.lines {
+        assert!(l.number > last, "line numbers go up");
+        last = l.number;
+        assert_eq!(l.text.parse::<HashLine>().ok().as_ref(), Some(&l.hash));
     }
 });

@@ -158,9 +158,89 @@ impl FromStr for HashLine {
     }
 }
 
+/// One hash line of a file of hash lines.
+#[derive(Clone, Debug)]
+pub struct HashFileLine {
+    /// Line number in the file, from 1.
+    pub number: usize,
+    /// The hash as written in the file (without a John-style `name:` or trailing `:::`).
+    pub text: String,
+    /// John's user name field (`name:hash:::`), when the line has one.
+    pub name: Option<String>,
+    pub hash: HashLine,
+}
+
+/// What [`parse_hash_file`] read: the hash lines, and the lines skipped with the reason.
+#[derive(Debug, Default)]
+pub struct HashFile {
+    pub lines: Vec<HashFileLine>,
+    /// (line number from 1, why): lines that hold no valid `$itunes_backup$` hash.
+    pub skipped: Vec<(usize, HashLineError)>,
+}
+
+/// Reads a file of hash lines as hashcat and John the Ripper do: one hash a line, alone or as
+/// `name:hash` or John's `name:hash:::...` (the fields after the hash are ignored); empty lines
+/// and `#` comments are passed over; a line that holds no valid hash is skipped (and listed in
+/// [`HashFile::skipped`]) instead of failing the file.
+pub fn parse_hash_file(text: &str) -> HashFile {
+    let mut out = HashFile::default();
+    for (i, raw) in text.lines().enumerate() {
+        let l = raw.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let Some(at) = l.find(PREFIX) else {
+            out.skipped.push((i + 1, HashLineError::Prefix));
+            continue;
+        };
+        let rest = &l[at..];
+        let end = rest
+            .find(|c: char| c == ':' || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let hash_text = &rest[..end];
+        let name = l[..at].trim_end_matches(':').trim();
+        match hash_text.parse::<HashLine>() {
+            Ok(hash) => out.lines.push(HashFileLine {
+                number: i + 1,
+                text: hash_text.to_string(),
+                name: (!name.is_empty()).then(|| name.to_string()),
+                hash,
+            }),
+            Err(e) => out.skipped.push((i + 1, e)),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_files_as_hashcat_and_john_write_them() {
+        let a = "$itunes_backup$*9*".to_string()
+            + &"ab".repeat(40)
+            + "*10000*"
+            + &"cd".repeat(20)
+            + "**";
+        let text = format!(
+            "# my hashes\n{a}\nalice:{a}:::\n\nbob:{a}:1001:1001::/home/bob:\nnot a hash\n$itunes_backup$*9*zz\n"
+        );
+        let f = parse_hash_file(&text);
+        let got: Vec<(usize, Option<&str>)> = f
+            .lines
+            .iter()
+            .map(|l| (l.number, l.name.as_deref()))
+            .collect();
+        assert_eq!(got, vec![(2, None), (3, Some("alice")), (5, Some("bob"))]);
+        assert!(f
+            .lines
+            .iter()
+            .all(|l| l.text == a && l.hash.to_string() == a));
+        let skipped: Vec<usize> = f.skipped.iter().map(|s| s.0).collect();
+        assert_eq!(skipped, vec![6, 7]);
+        assert!(parse_hash_file("junk\n").lines.is_empty());
+    }
     proptest::proptest! {
         #[test]
         fn parse_never_panics(s in ".{0,250}") {

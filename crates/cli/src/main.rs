@@ -62,6 +62,8 @@ enum Command {
     Recover(cmd::recover::Args),
     /// Print the guesses `recover` would try, in its order
     Candidates(cmd::candidates::Args),
+    /// Print how many guesses the sources make (what --skip/--limit count in)
+    Keyspace(cmd::keyspace::Args),
     /// Ask what you remember and write a hints file for `recover --hints`
     Hints(cmd::hints::Args),
     /// Write a decrypted copy that reads as an unencrypted backup
@@ -111,6 +113,7 @@ fn main() {
         Command::Verify(a) => cmd::verify::run(a),
         Command::Recover(a) => cmd::recover::run(a),
         Command::Candidates(a) => cmd::candidates::run(a),
+        Command::Keyspace(a) => cmd::keyspace::run(a),
         Command::Hints(a) => cmd::hints::run(a),
         Command::Web(a) => cmd::web::run(a),
         Command::Decrypt(a) => cmd::decrypt::run(a),

@@ -126,6 +126,10 @@ pub fn plan(s: &PlanSummary, targets: &[Target], json_mode: bool) {
             "threads": s.threads,
             "gpus": s.gpus,
             "shard": s.shard.to_string(),
+            "shard_from": s.shard_from,
+            "skip": s.chunk.skip,
+            "limit": s.chunk.limit,
+            "found_file": s.found_file.as_ref().map(|p| p.display().to_string()),
             "session": s.session,
             "session_file": s.session_file.display().to_string(),
             "resume_from": s.resume_from,
@@ -157,9 +161,29 @@ pub fn plan(s: &PlanSummary, targets: &[Target], json_mode: bool) {
         true => String::new(),
         false => format!(", GPU: {}", s.gpus.join(", ")),
     };
-    let shard = match s.shard == Shard::ALL {
-        true => String::new(),
-        false => format!(" (shard {})", s.shard),
+    // "Plan (shard 2/4)", or with where it came from and the chunk:
+    // "Plan for shard 2/4 from Slurm array task 1 (SLURM_...), guesses 10 to 59 of the stream".
+    let mut part = Vec::new();
+    if s.shard != Shard::ALL {
+        part.push(match &s.shard_from {
+            Some(from) => format!("shard {} from {from}", s.shard),
+            None => format!("shard {}", s.shard),
+        });
+    }
+    if s.chunk != sesame_guess::Chunk::ALL {
+        part.push(match s.chunk.limit {
+            Some(l) => format!(
+                "guesses {} to {} of the stream",
+                group(s.chunk.skip),
+                group(s.chunk.skip.saturating_add(l.saturating_sub(1)))
+            ),
+            None => format!("guesses from {} of the stream on", group(s.chunk.skip)),
+        });
+    }
+    let shard = match (part.len(), s.shard_from.is_some()) {
+        (0, _) => String::new(),
+        (1, false) => format!(" ({})", part[0]),
+        _ => format!(" for {}", part.join(", ")),
     };
     let default = if s.default_plan { "Default p" } else { "P" };
     eprintln!(
@@ -193,7 +217,13 @@ pub fn plan(s: &PlanSummary, targets: &[Target], json_mode: bool) {
         ),
         None => eprintln!("  Total: unknown (a source is read from a stream)"),
     }
-    if s.resume_from > 0 {
+    if let Some(ff) = &s.found_file {
+        eprintln!(
+            "Found-file {}: the process that finds the password writes it there, every other one stops",
+            ff.display()
+        );
+    }
+    if s.resume_from > s.chunk.skip {
         let pct = s.total.map_or(String::new(), |t| {
             format!(" ({:.1}% done)", 100.0 * s.done as f64 / t.max(1) as f64)
         });
@@ -249,7 +279,12 @@ pub fn result(report: &RecoveryReport, targets: &[Target], json_mode: bool) -> i
     if json_mode {
         let found: Vec<_> = report.found.iter().filter(|f| !f.from_potfile).map(|f| {
             let t = &targets[f.target];
-            json!({"target": t.label, "hash": t.line.to_string(), "password": json_password(&f.password), "index": f.index})
+            let mut v = json!({"target": t.label, "hash": t.line.to_string(), "password": json_password(&f.password), "index": f.index});
+            if f.from_found_file {
+                // Found by another process of the search; the finder's object has no such key.
+                v["from_found_file"] = true.into();
+            }
+            v
         }).collect();
         emit(json!({
             "event": "result", "status": status, "found": found, "targets": n,
@@ -291,6 +326,16 @@ pub fn warning(w: &Warning, targets: &[Target]) -> String {
             format!("the password could not be saved in the potfile: {e}")
         }
         Warning::CheckpointNotSaved(e) => format!("cannot save the session checkpoint: {e}"),
+        Warning::FoundFileUnreadable(e) => format!(
+            "cannot read the found-file ({e}); searching on, without news from the other processes"
+        ),
+        Warning::FoundFileWrong { target } => format!(
+            "{}: the password in the found-file does not open it; ignored, searching on",
+            targets[*target].label
+        ),
+        Warning::FoundFileNotSaved(e) => format!(
+            "the password could not be written to the found-file ({e}): the other processes will not stop on their own"
+        ),
     }
 }
 

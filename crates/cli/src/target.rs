@@ -55,24 +55,33 @@ pub fn resolve(target: &str) -> anyhow::Result<Vec<Target>> {
         return Err(crate::explain::backup_error(e, path));
     }
     let text = String::from_utf8_lossy(&bytes);
-    let mut out = Vec::new();
-    for (i, l) in text.lines().enumerate() {
-        let l = l.trim();
-        if l.is_empty() || l.starts_with('#') {
-            continue;
+    // As hashcat and John read hash files: `hash`, `name:hash` or `name:hash:::`; a bad line
+    // is skipped with a warning, a file with no good line is an error.
+    let file = sesame_backup::hashline::parse_hash_file(&text);
+    if file.lines.is_empty() {
+        match file.skipped.first() {
+            Some((n, e)) => bail!(
+                "{target}: no valid $itunes_backup$ hash line in this file (line {n}: {e}); give the file `sesame hash BACKUP` writes, or the backup folder"
+            ),
+            None => bail!("{target}: no $itunes_backup$ hash lines in this file"),
         }
-        // Accept "hash" or "name:hash" as hashcat/John files have them.
-        let hash = l.find("$itunes_backup$").map(|p| &l[p..]).unwrap_or(l);
-        let line = hash
-            .parse::<HashLine>()
-            .with_context(|| format!("{target} line {}: not a $itunes_backup$ hash line", i + 1))?;
-        out.push(Target {
-            label: format!("{target} line {}", i + 1),
-            line,
-        });
     }
-    if out.is_empty() {
-        bail!("{target}: no $itunes_backup$ hash lines in this file");
+    const SHOWN: usize = 10;
+    for (n, e) in file.skipped.iter().take(SHOWN) {
+        eprintln!("sesame: warning: {target} line {n}: not a valid $itunes_backup$ hash line ({e}); skipped");
     }
-    Ok(out)
+    if file.skipped.len() > SHOWN {
+        eprintln!(
+            "sesame: warning: {target}: {} more lines skipped",
+            file.skipped.len() - SHOWN
+        );
+    }
+    Ok(file
+        .lines
+        .into_iter()
+        .map(|l| Target {
+            label: format!("{target} line {}", l.number),
+            line: l.hash,
+        })
+        .collect())
 }

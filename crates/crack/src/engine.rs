@@ -26,7 +26,7 @@ use crate::device::{CpuDevice, Device, DeviceError, DeviceKind};
 use crate::error::CrackError;
 use sesame_backup::{HashLine, KdfParams};
 use sesame_gpu::GpuDevice;
-use sesame_guess::{Guess, Plan, PlanIter, Shard};
+use sesame_guess::{Chunk, Guess, Plan, PlanIter, Shard};
 use sesame_kernels::Kernel;
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -54,7 +54,10 @@ pub struct EngineConfig {
     pub kernel: Kernel,
     /// Which indices this process tries.
     pub shard: Shard,
-    /// First global index to try (a resumed session's checkpoint).
+    /// The part of the stream this process works on (`--skip/--limit`): the run ends at its
+    /// end, and `start` is inside it.
+    pub chunk: Chunk,
+    /// First global index to try (the chunk's start, or a resumed session's checkpoint).
     pub start: u64,
     /// Guesses per CPU batch; `None` picks from the cost of one guess (a multiple of the lanes).
     pub batch_size: Option<usize>,
@@ -67,6 +70,9 @@ pub struct EngineConfig {
     pub cancel: Arc<AtomicBool>,
     /// Set from outside to pause, cleared to resume (see the module docs).
     pub pause: Arc<AtomicBool>,
+    /// Set from outside to end the run as `cancel` does, when the caller has its answer by
+    /// other means (another process found the password): checkpoints, returns `Interrupted`.
+    pub stop: Arc<AtomicBool>,
     /// Guesses per second expected before the first batch finishes (for the first ETAs).
     pub expected_rate: Option<f64>,
 }
@@ -81,12 +87,14 @@ impl Default for EngineConfig {
             gpu_batch_size: None,
             kernel: Kernel::best(),
             shard: Shard::ALL,
+            chunk: Chunk::ALL,
             start: 0,
             batch_size: None,
             progress_interval: Duration::from_secs(2),
             checkpoint_interval: Duration::from_secs(30),
             cancel: Arc::new(AtomicBool::new(false)),
             pause: Arc::new(AtomicBool::new(false)),
+            stop: Arc::new(AtomicBool::new(false)),
             expected_rate: None,
         }
     }
@@ -102,6 +110,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("devices", &devices)
             .field("kernel", &self.kernel)
             .field("shard", &self.shard)
+            .field("chunk", &self.chunk)
             .field("start", &self.start)
             .field("batch_size", &self.batch_size)
             .field("gpu_batch_size", &self.gpu_batch_size)
@@ -142,9 +151,11 @@ pub struct Progress {
     pub position: u64,
     /// Guesses finished in this run (this process, since it started).
     pub tried: u64,
-    /// Guesses of this shard before `position`, counting earlier runs of a resumed session.
+    /// Guesses of this shard (and chunk) before `position`, counting earlier runs of a
+    /// resumed session.
     pub done: u64,
-    /// Guesses this shard owns in the whole plan (None when a source's length is unknown).
+    /// Guesses this shard owns in the whole plan, or in its chunk (None when a source's length
+    /// is unknown and the chunk runs to the end).
     pub total: Option<u64>,
     /// Guesses per second in this run (all targets together count one guess once).
     pub rate: f64,
@@ -372,8 +383,10 @@ pub fn run(
         return Err(CrackError::NoDevice);
     }
     let shard = cfg.shard;
-    let total = plan.len().map(|n| shard.count(n));
-    let left = total.map(|t| t.saturating_sub(shard.count(cfg.start)));
+    let chunk = cfg.chunk;
+    let start = cfg.start.max(chunk.skip);
+    let total = chunk.total(shard, plan.len());
+    let left = total.map(|t| t.saturating_sub(chunk.owned(shard, chunk.skip, start)));
     let groups = Arc::new(group_targets(targets));
     let params: Vec<KdfParams> = groups.iter().map(|g| g.params.clone()).collect();
     let gpu_like = devices
@@ -419,16 +432,17 @@ pub fn run(
 
     let tracker = Arc::new(Mutex::new(Tracker {
         in_flight: BTreeSet::new(),
-        cursor: cfg.start,
+        cursor: start,
     }));
     // Open the stream here so that a missing file is an error before anything starts.
-    drop(plan.iter_from(cfg.start)?);
+    drop(plan.iter_from(start)?);
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
     let (ask_tx, ask_rx) = mpsc::channel::<Ask>();
     spawn_producer(
         plan.clone(),
-        cfg.start,
+        start,
         shard,
+        chunk.end(),
         tracker.clone(),
         stop.clone(),
         ask_rx,
@@ -459,7 +473,7 @@ pub fn run(
         threads: cpu.map_or(0, |c| devices[c].workers()),
         kernel: cfg.kernel.name(),
         batch_size: sizes[cpu.unwrap_or(0)],
-        start: cfg.start,
+        start,
         groups: groups.len(),
         gpus: devices
             .iter()
@@ -507,13 +521,13 @@ pub fn run(
         let work = books.tried as f64 + part.iter().sum::<f64>();
         let measured = (work > 0.0 && elapsed > 0.0).then(|| work / elapsed);
         let rate = measured.or(cfg.expected_rate).unwrap_or(0.0);
-        let done = shard.count(position);
+        let done = chunk.owned(shard, chunk.skip, position);
         let eta = total.and_then(|t| (rate > 0.0).then(|| t.saturating_sub(done) as f64 / rate));
         let at = plan.source_at(position);
         let stage_eta = at.and_then(|(s, off)| {
             let len = plan.sources()[s].len()?;
             let end = (position - off).checked_add(len)?;
-            (rate > 0.0).then(|| shard.count(end).saturating_sub(done) as f64 / rate)
+            (rate > 0.0).then(|| chunk.owned(shard, position, end) as f64 / rate)
         });
         Progress {
             position,
@@ -543,7 +557,7 @@ pub fn run(
     };
 
     loop {
-        if cfg.cancel.load(Ordering::SeqCst) {
+        if cfg.cancel.load(Ordering::SeqCst) || cfg.stop.load(Ordering::SeqCst) {
             stop.store(true, Ordering::SeqCst);
             let p = snapshot(&books, &lock(&tracker));
             return finish(Outcome::Interrupted, found, p, on_event);
@@ -686,6 +700,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 struct Cutter<'p> {
     iter: PlanIter<'p>,
     shard: Shard,
+    /// The chunk's end: no index at or past it is cut.
+    limit: Option<u64>,
     /// Start of the next batch.
     lo: u64,
     /// One past the last index seen: where the stream stands.
@@ -713,7 +729,16 @@ impl Cutter<'_> {
             if stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            match self.iter.next() {
+            // The chunk's end: stop before reading a guess past it.
+            let at_limit = self
+                .limit
+                .is_some_and(|e| self.seen_end >= e || self.lo >= e);
+            let next = if at_limit { None } else { self.iter.next() };
+            match next {
+                Some(Ok((i, _))) if self.limit.is_some_and(|e| i >= e) => {
+                    self.seen_end = self.seen_end.max(self.limit.unwrap_or(i));
+                    continue;
+                }
                 Some(Ok((i, g))) => {
                     self.seen_end = i + 1;
                     if !self.shard.owns(i) {
@@ -734,11 +759,14 @@ impl Cutter<'_> {
                     return Err(Box::new((e.into(), batch)));
                 }
                 None => {
-                    let end = self
+                    let mut end = self
                         .plan_len
                         .unwrap_or(self.seen_end)
                         .max(self.seen_end)
                         .max(self.lo);
+                    if let Some(e) = self.limit {
+                        end = end.min(e).max(self.lo);
+                    }
                     self.end = Some(end);
                     if guesses.is_empty() {
                         lock(&self.tracker).cursor = end;
@@ -877,10 +905,12 @@ impl Producer<'_> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn spawn_producer(
     plan: Arc<Plan>,
     start: u64,
     shard: Shard,
+    limit: Option<u64>,
     tracker: Arc<Mutex<Tracker>>,
     stop: Arc<AtomicBool>,
     asks: Receiver<Ask>,
@@ -899,6 +929,7 @@ fn spawn_producer(
             cut: Cutter {
                 iter,
                 shard,
+                limit,
                 lo: start,
                 seen_end: start,
                 plan_len: plan.len(),

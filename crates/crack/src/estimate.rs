@@ -9,7 +9,7 @@ use crate::error::CrackError;
 use crate::recovery::{summarize, Stage, Target};
 use sesame_backup::KdfParams;
 use sesame_gpu::GpuDevice;
-use sesame_guess::{Plan, Shard};
+use sesame_guess::{Chunk, Plan, Shard};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,7 +79,7 @@ pub fn estimate(
         ));
     }
     let rate: f64 = devices.iter().map(|(_, r)| r).sum();
-    let (stages, seconds) = summarize(plan, Shard::ALL, 0, rate);
+    let (stages, seconds) = summarize(plan, Shard::ALL, Chunk::ALL, 0, rate);
     Ok(Estimate {
         stages,
         total: plan.len(),

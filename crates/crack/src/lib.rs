@@ -16,22 +16,26 @@
 
 pub mod bench;
 pub mod choice;
+pub mod cluster;
 pub mod control;
 pub mod device;
 pub mod engine;
 pub mod error;
 pub mod estimate;
 pub mod macos_keychain;
+pub mod found_file;
 pub mod paths;
 pub mod potfile;
 pub mod recovery;
 pub mod session;
 
+pub use cluster::{shard_from_env, AutoShard, AutoShardError};
 pub use control::RecoveryHandle;
 pub use device::{CpuDevice, Device, DeviceError, DeviceKind};
 pub use engine::{run, DeviceRate, EngineConfig, Event, Found, Outcome, Progress, Report};
 pub use error::CrackError;
 pub use estimate::{estimate, Estimate};
+pub use found_file::FoundFile;
 pub use potfile::Potfile;
 pub use recovery::{
     recover, DeviceOptions, FoundPassword, GpuChoice, PlanSummary, RecoveryEvent, RecoveryOutcome,

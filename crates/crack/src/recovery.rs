@@ -17,11 +17,12 @@ use crate::control::RecoveryHandle;
 use crate::device::Device;
 use crate::engine::{self, EngineConfig, Event, Outcome, Progress};
 use crate::error::CrackError;
+use crate::found_file::FoundFile;
 use crate::potfile::Potfile;
 use crate::session::{Resume, Session};
 use sesame_backup::{HashLine, KdfParams};
 use sesame_gpu::GpuDevice;
-use sesame_guess::{Plan, Shard};
+use sesame_guess::{Chunk, Plan, Shard};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +53,11 @@ pub struct SessionOptions {
     /// Start over instead of resuming.
     pub fresh: bool,
     pub shard: Shard,
+    /// Where the shard came from (`--shard auto`: the job engine's variables), for the plan.
+    pub shard_from: Option<String>,
+    /// The part of the stream this process works on (`--skip/--limit`); a resumed session
+    /// stays inside it.
+    pub chunk: Chunk,
 }
 
 impl Default for SessionOptions {
@@ -61,6 +67,8 @@ impl Default for SessionOptions {
             name: None,
             fresh: false,
             shard: Shard::ALL,
+            shard_from: None,
+            chunk: Chunk::ALL,
         }
     }
 }
@@ -111,6 +119,10 @@ pub struct RecoveryRequest {
     pub default_plan: bool,
     /// `None`: no potfile is read or written.
     pub potfile: Option<Potfile>,
+    /// A file shared by the processes of one search over many machines: looked at before the
+    /// run and between batches (a password in it, once checked, ends the run as found), and
+    /// written (atomically) by the process that finds the password. See [`crate::found_file`].
+    pub found_file: Option<PathBuf>,
     pub session: SessionOptions,
     pub devices: DeviceOptions,
     /// Guesses per CPU batch (default: about a second of work).
@@ -130,6 +142,7 @@ impl RecoveryRequest {
             plan: Box::new(move || Ok(plan)),
             default_plan: false,
             potfile: Some(Potfile::open(None)),
+            found_file: None,
             session: SessionOptions::default(),
             devices: DeviceOptions::default(),
             batch_size: None,
@@ -169,9 +182,15 @@ pub struct PlanSummary {
     /// The other devices, by name.
     pub gpus: Vec<String>,
     pub shard: Shard,
+    /// Where the shard came from (`--shard auto`), when not given as K/N.
+    pub shard_from: Option<String>,
+    /// The part of the stream this process works on.
+    pub chunk: Chunk,
+    /// The found-file looked at between batches.
+    pub found_file: Option<PathBuf>,
     pub session: String,
     pub session_file: PathBuf,
-    /// First index of this run (0, or a resumed checkpoint).
+    /// First index of this run (the chunk's start, or a resumed checkpoint).
     pub resume_from: u64,
     /// Guesses of this shard before `resume_from`.
     pub done: u64,
@@ -189,6 +208,12 @@ pub enum Warning {
     PotfileNotSaved(String),
     /// A checkpoint could not be written (said once per run).
     CheckpointNotSaved(String),
+    /// The found-file could not be read (said once per run); the search goes on.
+    FoundFileUnreadable(String),
+    /// The found-file's password for this target does not open it: ignored.
+    FoundFileWrong { target: usize },
+    /// A password found could not be written to the found-file: the other processes go on.
+    FoundFileNotSaved(String),
 }
 
 /// A password, from the potfile or from the search. `Debug` does not show it.
@@ -200,6 +225,8 @@ pub struct FoundPassword {
     pub index: Option<u64>,
     pub password: Zeroizing<Vec<u8>>,
     pub from_potfile: bool,
+    /// Found by another process of the search: read from the found-file (and checked).
+    pub from_found_file: bool,
 }
 
 impl std::fmt::Debug for FoundPassword {
@@ -208,6 +235,7 @@ impl std::fmt::Debug for FoundPassword {
             .field("target", &self.target)
             .field("index", &self.index)
             .field("from_potfile", &self.from_potfile)
+            .field("from_found_file", &self.from_found_file)
             .finish_non_exhaustive()
     }
 }
@@ -240,7 +268,9 @@ pub struct RecoveryReport {
 /// What a recovery tells its caller, in order, on the calling thread.
 #[derive(Debug)]
 pub enum RecoveryEvent<'a> {
-    /// The potfile's password for a target, checked against it: no search for that one.
+    /// A password known without this process's search, checked against its target: from the
+    /// potfile (before the run), or from the found-file (before or during the run: another
+    /// process found it).
     Known(&'a FoundPassword),
     Warning(Warning),
     /// GPU discovery: the devices that passed their self-check, and why others did not.
@@ -288,6 +318,7 @@ pub fn recover(
         plan,
         default_plan,
         potfile,
+        found_file,
         session: session_opts,
         devices: dev_opts,
         batch_size,
@@ -322,6 +353,7 @@ pub fn recover(
                     index: None,
                     password: pw,
                     from_potfile: true,
+                    from_found_file: false,
                 };
                 on_event(RecoveryEvent::Known(&f));
                 known.push(f);
@@ -331,6 +363,16 @@ pub fn recover(
                 pending.push(i);
             }
             None => pending.push(i),
+        }
+    }
+    // The found-file: another process of this search may have found it already.
+    let mut found_file = found_file.map(FoundFile::new);
+    let mut found_file_warned = false;
+    if let Some(ff) = found_file.as_mut() {
+        let answered = take_found_file(ff, &all_lines, &pending, &mut found_file_warned, on_event);
+        for f in answered {
+            pending.retain(|&p| p != f.target);
+            known.push(f);
         }
     }
     if pending.is_empty() {
@@ -347,6 +389,7 @@ pub fn recover(
     let plan = plan().map_err(CrackError::Plan)?;
     let fingerprint = plan.fingerprint();
     let shard = session_opts.shard;
+    let chunk = session_opts.chunk;
 
     // The session: the same targets, plan and shard get the same name, and resume.
     let name = match session_opts.name {
@@ -354,9 +397,9 @@ pub fn recover(
             Session::check_name(&n).map_err(CrackError::SessionName)?;
             n
         }
-        None => Session::default_name(&all_lines, &fingerprint, shard),
+        None => Session::default_name(&all_lines, &fingerprint, shard, chunk),
     };
-    let total = plan.len().map(|n| shard.count(n));
+    let total = chunk.total(shard, plan.len());
     let (mut session, resume) = Session::open(
         &session_opts.dir,
         &name,
@@ -364,12 +407,13 @@ pub fn recover(
         &fingerprint,
         plan.sources().iter().map(|s| s.name()).collect(),
         shard,
+        chunk,
         total,
         session_opts.fresh,
     )?;
     let start = match resume {
-        Resume::New => 0,
-        Resume::From { position, .. } => position,
+        Resume::New => chunk.skip,
+        Resume::From { position, .. } => position.max(chunk.skip),
         Resume::Finished { how, .. } if how == "exhausted" => {
             let report = RecoveryReport {
                 outcome: RecoveryOutcome::AlreadyExhausted,
@@ -383,7 +427,7 @@ pub fn recover(
         Resume::Finished { .. } => {
             // Found before, but the potfile no longer has it: search again from the start.
             session.restart();
-            0
+            chunk.skip
         }
     };
 
@@ -447,7 +491,7 @@ pub fn recover(
             }
         }
     }
-    let summary = summarize(&plan, shard, start, rate);
+    let summary = summarize(&plan, shard, chunk, start, rate);
     let summary = PlanSummary {
         targets: pending.clone(),
         stages: summary.0,
@@ -462,14 +506,19 @@ pub fn recover(
             .chain(dev_opts.extra.iter().map(|d| d.name()))
             .collect(),
         shard,
+        shard_from: session_opts.shard_from.clone(),
+        chunk,
+        found_file: found_file.as_ref().map(|f| f.path().to_path_buf()),
         session: name.clone(),
         session_file: session.path().to_path_buf(),
         resume_from: start,
-        done: shard.count(start),
+        done: chunk.owned(shard, chunk.skip, start),
         default_plan,
     };
     on_event(RecoveryEvent::Plan(&summary));
 
+    // Set when the found-file answers every target still searched for: the run ends.
+    let stop_elsewhere = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let cfg = EngineConfig {
         threads,
         cpu: dev_opts.cpu,
@@ -478,20 +527,48 @@ pub fn recover(
         gpu_batch_size: None,
         kernel: kernel.kernel,
         shard,
+        chunk,
         start,
         batch_size,
         progress_interval,
         checkpoint_interval,
         cancel: handle.cancel_flag(),
         pause: handle.pause_flag(),
+        stop: stop_elsewhere.clone(),
         expected_rate: (rate > 0.0).then_some(rate),
     };
     let mut found = known;
     let mut checkpoint_warned = false;
     let mut potfile_error: Option<String> = None;
+    let mut found_file_error: Option<String> = None;
+    // Between batches (and at each progress tick, for long batches): the found-file.
+    let mut look = |found_file: &mut Option<FoundFile>,
+                    found: &mut Vec<FoundPassword>,
+                    on_event: &mut dyn FnMut(RecoveryEvent<'_>)| {
+        let Some(ff) = found_file.as_mut() else {
+            return;
+        };
+        if matches!(ff.changed(), Ok(false)) {
+            return;
+        }
+        // Only the targets still without a password (not those this process found itself).
+        let missing: Vec<usize> = pending
+            .iter()
+            .copied()
+            .filter(|t| !found.iter().any(|f| f.target == *t))
+            .collect();
+        let answered = take_found_file(ff, &all_lines, &missing, &mut found_file_warned, on_event);
+        found.extend(answered);
+        if pending.iter().all(|t| found.iter().any(|f| f.target == *t)) {
+            stop_elsewhere.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    };
     let result = engine::run(plan, &lines, &cfg, &mut |e| match e {
         Event::Started { .. } => {}
-        Event::Progress(p) => on_event(RecoveryEvent::Progress(p)),
+        Event::Progress(p) => {
+            on_event(RecoveryEvent::Progress(p));
+            look(&mut found_file, &mut found, on_event);
+        }
         Event::Checkpoint(p) => {
             if let Err(err) = session.save(p) {
                 if !checkpoint_warned {
@@ -508,12 +585,15 @@ pub fn recover(
             hi,
             indices,
             device,
-        } => on_event(RecoveryEvent::Batch {
-            lo,
-            hi,
-            tried: indices.len(),
-            device,
-        }),
+        } => {
+            on_event(RecoveryEvent::Batch {
+                lo,
+                hi,
+                tried: indices.len(),
+                device,
+            });
+            look(&mut found_file, &mut found, on_event);
+        }
         Event::Found(f) => {
             let target = pending[f.target];
             // The potfile first: a password shown but not saved could be lost with the
@@ -523,14 +603,23 @@ pub fn recover(
                     potfile_error = Some(err.to_string());
                 }
             }
+            // Then the other processes of the search.
+            if let Some(ff) = found_file.as_mut() {
+                if let Err(err) = ff.record(&all_lines[target], &f.password) {
+                    found_file_error = Some(err.to_string());
+                }
+            }
             let fp = FoundPassword {
                 target,
                 index: Some(f.index),
                 password: f.password.clone(),
                 from_potfile: false,
+                from_found_file: false,
             };
             on_event(RecoveryEvent::Found(&fp));
-            found.push(fp);
+            if !found.iter().any(|g| g.target == target) {
+                found.push(fp);
+            }
         }
         Event::DeviceFailed { device, error } => {
             on_event(RecoveryEvent::DeviceFailed { device, error })
@@ -542,15 +631,20 @@ pub fn recover(
     if let Some(e) = potfile_error {
         on_event(RecoveryEvent::Warning(Warning::PotfileNotSaved(e)));
     }
+    if let Some(e) = found_file_error {
+        on_event(RecoveryEvent::Warning(Warning::FoundFileNotSaved(e)));
+    }
+    let all_found = found.len() == targets.len();
     let outcome = match run.outcome {
         Outcome::Found => RecoveryOutcome::Found,
-        Outcome::Exhausted if found.len() == targets.len() => RecoveryOutcome::Found,
+        Outcome::Exhausted | Outcome::Interrupted if all_found => RecoveryOutcome::Found,
         Outcome::Exhausted => RecoveryOutcome::Exhausted,
         Outcome::Interrupted => RecoveryOutcome::Interrupted,
     };
     let p = &run.progress;
     let saved = match run.outcome {
         Outcome::Found => session.finish("found", p),
+        Outcome::Interrupted if all_found => session.finish("found", p),
         Outcome::Exhausted => session.finish("exhausted", p),
         Outcome::Interrupted => session.save(p),
     };
@@ -569,11 +663,55 @@ pub fn recover(
     Ok(report)
 }
 
-/// Per-stage guesses this shard owns and their time at `rate`, and the time for what is left
-/// after `start`.
+/// Looks at the found-file for the targets `pending` (indices into `all_lines`): each password
+/// it holds is checked against its target; those that open it come back as found (and are told
+/// as `Known`), those that do not are a warning. An unreadable file is a warning once.
+fn take_found_file(
+    ff: &mut FoundFile,
+    all_lines: &[HashLine],
+    pending: &[usize],
+    warned: &mut bool,
+    on_event: &mut dyn FnMut(RecoveryEvent<'_>),
+) -> Vec<FoundPassword> {
+    let lines: Vec<&HashLine> = pending.iter().map(|&i| &all_lines[i]).collect();
+    let check = match ff.check(&lines) {
+        Ok(c) => c,
+        Err(e) => {
+            if !*warned {
+                *warned = true;
+                on_event(RecoveryEvent::Warning(Warning::FoundFileUnreadable(
+                    e.to_string(),
+                )));
+            }
+            return Vec::new();
+        }
+    };
+    for i in check.wrong {
+        on_event(RecoveryEvent::Warning(Warning::FoundFileWrong {
+            target: pending[i],
+        }));
+    }
+    let mut out = Vec::new();
+    for (i, password) in check.verified {
+        let f = FoundPassword {
+            target: pending[i],
+            index: None,
+            password,
+            from_potfile: false,
+            from_found_file: true,
+        };
+        on_event(RecoveryEvent::Known(&f));
+        out.push(f);
+    }
+    out
+}
+
+/// Per-stage guesses this shard owns (in its chunk) and their time at `rate`, and the time for
+/// what is left after `start`.
 pub(crate) fn summarize(
     plan: &Plan,
     shard: Shard,
+    chunk: Chunk,
     start: u64,
     rate: f64,
 ) -> (Vec<Stage>, Option<f64>) {
@@ -585,8 +723,8 @@ pub(crate) fn summarize(
         // A source after one of unknown size has unknown global indices too.
         let guesses = match s.len() {
             Some(l) if known => {
-                let c = shard.count(offset + l) - shard.count(offset);
-                offset += l;
+                let c = chunk.owned(shard, offset, offset.saturating_add(l));
+                offset = offset.saturating_add(l);
                 Some(c)
             }
             _ => {
@@ -600,8 +738,8 @@ pub(crate) fn summarize(
             seconds: guesses.and_then(secs),
         });
     }
-    let left = plan
-        .len()
-        .map(|n| shard.count(n).saturating_sub(shard.count(start)));
+    let left = chunk
+        .end_in(plan.len())
+        .map(|e| chunk.owned(shard, start, e));
     (stages, left.and_then(secs))
 }

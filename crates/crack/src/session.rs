@@ -9,7 +9,7 @@
 use crate::engine::Progress;
 use crate::error::CrackError;
 use sesame_backup::HashLine;
-use sesame_guess::Shard;
+use sesame_guess::{Chunk, Shard};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,6 +30,12 @@ pub struct SessionState {
     pub targets: Vec<String>,
     /// `K/N`.
     pub shard: String,
+    /// `--skip`: the first index of the chunk this session works on (0: the stream's start).
+    #[serde(default)]
+    pub skip: u64,
+    /// `--limit`: index slots in the chunk (`None`: to the stream's end).
+    #[serde(default)]
+    pub limit: Option<u64>,
     /// First global index not yet finished: resume here.
     pub position: u64,
     /// Guesses of this shard before `position`.
@@ -65,8 +71,14 @@ pub enum Resume {
 }
 
 impl Session {
-    /// A name from the targets, the plan and the shard: the same command gets the same name.
-    pub fn default_name(targets: &[HashLine], plan_fingerprint: &str, shard: Shard) -> String {
+    /// A name from the targets, the plan, the shard and the chunk: the same command gets the
+    /// same name.
+    pub fn default_name(
+        targets: &[HashLine],
+        plan_fingerprint: &str,
+        shard: Shard,
+        chunk: Chunk,
+    ) -> String {
         let mut h = Sha256::new();
         for t in targets {
             h.update(t.to_string().as_bytes());
@@ -75,6 +87,10 @@ impl Session {
         h.update(plan_fingerprint.as_bytes());
         h.update(b"\n");
         h.update(shard.to_string().as_bytes());
+        // The whole stream adds nothing, so names of sessions from before chunks still match.
+        if chunk != Chunk::ALL {
+            h.update(format!("\nchunk {chunk}").as_bytes());
+        }
         format!("recover-{}", &hex::encode(h.finalize())[..16])
     }
 
@@ -102,7 +118,8 @@ impl Session {
 
     /// Opens (or prepares) session `name` in `dir` for this stream. With `fresh`, an existing
     /// file is ignored (and overwritten at the first checkpoint). An existing file made for a
-    /// different stream is an error that says so.
+    /// different stream (or another shard or chunk of it) is an error that says so. A resumed
+    /// position is never before the chunk's start.
     #[allow(clippy::too_many_arguments)]
     pub fn open(
         dir: &Path,
@@ -111,6 +128,7 @@ impl Session {
         plan_fingerprint: &str,
         sources: Vec<String>,
         shard: Shard,
+        chunk: Chunk,
         total: Option<u64>,
         fresh: bool,
     ) -> Result<(Session, Resume), CrackError> {
@@ -126,7 +144,9 @@ impl Session {
             sources,
             targets: targets.iter().map(|t| t.to_string()).collect(),
             shard: shard.to_string(),
-            position: 0,
+            skip: chunk.skip,
+            limit: chunk.limit,
+            position: chunk.skip,
             done: 0,
             total,
             elapsed_s: 0.0,
@@ -178,7 +198,15 @@ impl Session {
         if old.shard != state.shard {
             return Err(mismatch(&format!("shard {}", old.shard)));
         }
-        state.position = old.position;
+        let old_chunk = Chunk::new(old.skip, old.limit);
+        if old_chunk != chunk {
+            return Err(mismatch(&format!(
+                "another part of the stream (--skip {} --limit {})",
+                old.skip,
+                old.limit.map_or("none".into(), |l| l.to_string())
+            )));
+        }
+        state.position = old.position.max(chunk.skip);
         state.done = old.done;
         state.elapsed_s = old.elapsed_s;
         state.finished = old.finished.clone();
@@ -187,9 +215,9 @@ impl Session {
                 how: how.clone(),
                 position: old.position,
             },
-            None if old.position == 0 => Resume::New,
+            None if state.position == chunk.skip => Resume::New,
             None => Resume::From {
-                position: old.position,
+                position: state.position,
                 done: old.done,
             },
         };
@@ -228,7 +256,7 @@ impl Session {
 
     /// Forgets an earlier end (`--fresh` semantics for a finished session are the caller's).
     pub fn restart(&mut self) {
-        self.state.position = 0;
+        self.state.position = self.state.skip;
         self.state.done = 0;
         self.state.elapsed_s = 0.0;
         self.state.finished = None;
@@ -322,7 +350,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = [line()];
         let open = |fp: &str, shard: Shard, fresh: bool| {
-            Session::open(dir.path(), "s1", &t, fp, vec![], shard, Some(100), fresh)
+            Session::open(
+                dir.path(),
+                "s1",
+                &t,
+                fp,
+                vec![],
+                shard,
+                Chunk::ALL,
+                Some(100),
+                fresh,
+            )
         };
         let (mut s, r) = open("plan A", Shard::ALL, false).unwrap();
         assert!(matches!(r, Resume::New));
@@ -350,13 +388,62 @@ mod tests {
     }
 
     #[test]
+    fn a_chunk_resumes_inside_itself_and_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = [line()];
+        let open = |chunk: Chunk| {
+            Session::open(
+                dir.path(),
+                "c",
+                &t,
+                "plan",
+                vec![],
+                Shard::ALL,
+                chunk,
+                Some(10),
+                false,
+            )
+        };
+        let chunk = Chunk::new(50, Some(10));
+        let (mut s, r) = open(chunk).unwrap();
+        assert!(matches!(r, Resume::New));
+        assert_eq!(s.state().position, 50);
+        s.save(&progress(54)).unwrap();
+        let (s, r) = open(chunk).unwrap();
+        assert!(matches!(r, Resume::From { position: 54, .. }), "{r:?}");
+        assert_eq!((s.state().skip, s.state().limit), (50, Some(10)));
+        let e = open(Chunk::new(60, Some(10))).unwrap_err().to_string();
+        assert!(e.contains("--skip 50 --limit 10"), "{e}");
+        // A session file from before chunks (no skip/limit) is the whole stream.
+        let path = Session::path_in(dir.path(), "c");
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let obj = v.as_object_mut().unwrap();
+        obj.remove("skip");
+        obj.remove("limit");
+        std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+        let (_, r) = open(Chunk::ALL).unwrap();
+        assert!(matches!(r, Resume::From { position: 54, .. }), "{r:?}");
+    }
+
+    #[test]
     fn names_are_checked_and_stable() {
         assert!(Session::check_name("my-run_2.b").is_ok());
         assert!(Session::check_name("../x").is_err());
         assert!(Session::check_name("").is_err());
-        let a = Session::default_name(&[line()], "p", Shard::ALL);
-        assert_eq!(a, Session::default_name(&[line()], "p", Shard::ALL));
-        assert_ne!(a, Session::default_name(&[line()], "q", Shard::ALL));
+        let a = Session::default_name(&[line()], "p", Shard::ALL, Chunk::ALL);
+        assert_eq!(
+            a,
+            Session::default_name(&[line()], "p", Shard::ALL, Chunk::ALL)
+        );
+        assert_ne!(
+            a,
+            Session::default_name(&[line()], "q", Shard::ALL, Chunk::ALL)
+        );
+        assert_ne!(
+            a,
+            Session::default_name(&[line()], "p", Shard::ALL, Chunk::new(0, Some(10)))
+        );
         assert!(Session::check_name(&a).is_ok());
     }
 }

@@ -7,7 +7,7 @@ use sesame_crack::{
     recover, DeviceOptions, Potfile, RecoveryEvent, RecoveryHandle, RecoveryOutcome,
     RecoveryReport, RecoveryRequest, SessionOptions, Target, Warning,
 };
-use sesame_guess::{Plan, Shard};
+use sesame_guess::{Chunk, Plan, Shard};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +39,8 @@ fn request(dir: &std::path::Path, targets: Vec<Target>, plan: Arc<Plan>) -> Reco
             name: None,
             fresh: false,
             shard: Shard::ALL,
+            shard_from: None,
+            chunk: Chunk::ALL,
         },
         devices: DeviceOptions {
             threads: 2,

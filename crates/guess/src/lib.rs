@@ -451,6 +451,75 @@ impl FromStr for Shard {
     }
 }
 
+/// `--skip S --limit L`: the part `[S, S+L)` of the stream's global indices one process works
+/// on, as hashcat's `--skip`/`--limit` (and Hashtopolis's chunks) cut a keyspace. It composes
+/// with a [`Shard`]: the process tries the indices of the chunk that its shard owns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Chunk {
+    /// First global index of the chunk.
+    pub skip: u64,
+    /// Index slots in the chunk; `None`: to the end of the stream.
+    pub limit: Option<u64>,
+}
+
+impl Chunk {
+    /// The whole stream.
+    pub const ALL: Chunk = Chunk {
+        skip: 0,
+        limit: None,
+    };
+
+    pub fn new(skip: u64, limit: Option<u64>) -> Chunk {
+        Chunk { skip, limit }
+    }
+
+    /// One past the chunk's last index (`None`: the stream's end; saturates at u64::MAX).
+    pub fn end(&self) -> Option<u64> {
+        self.limit.map(|l| self.skip.saturating_add(l))
+    }
+
+    /// The chunk's end in a stream of `len` slots (`None` when neither is known).
+    pub fn end_in(&self, len: Option<u64>) -> Option<u64> {
+        match (self.end(), len) {
+            (Some(e), Some(n)) => Some(e.min(n)),
+            (e, n) => e.or(n),
+        }
+    }
+
+    /// Whether global index `i` is inside the chunk.
+    pub fn contains(&self, i: u64) -> bool {
+        i >= self.skip && self.end().is_none_or(|e| i < e)
+    }
+
+    /// How many indices of `[from, to)` (clipped to the chunk) `shard` owns.
+    pub fn owned(&self, shard: Shard, from: u64, to: u64) -> u64 {
+        let lo = from.max(self.skip);
+        let hi = self.end().map_or(to, |e| to.min(e));
+        if hi <= lo {
+            0
+        } else {
+            shard.count(hi) - shard.count(lo)
+        }
+    }
+
+    /// Guesses `shard` owns in this chunk of a stream of `len` slots; `None` when the chunk
+    /// runs to an end that is not known.
+    pub fn total(&self, shard: Shard, len: Option<u64>) -> Option<u64> {
+        self.end_in(len).map(|e| self.owned(shard, self.skip, e))
+    }
+}
+
+impl fmt::Display for Chunk {
+    /// `all`, `S..` or `S+L` (skip S, limit L).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.skip, self.limit) {
+            (0, None) => write!(f, "all"),
+            (s, None) => write!(f, "{s}.."),
+            (s, Some(l)) => write!(f, "{s}+{l}"),
+        }
+    }
+}
+
 /// FNV-1a, 64 bits: a stable, dependency-free digest for fingerprints (change detection only,
 /// not security).
 pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {

@@ -413,9 +413,126 @@ impl Source for MaskSource {
     }
 }
 
+/// One line of a hashcat `.hcmask` file: the custom charsets it defines (`?1`, `?2`, ... in
+/// order) and its mask. Fields are separated by commas, `\,` is a comma inside a field, and
+/// `\#` a `#`; the last field is the mask, the ones before it (up to four) the charsets.
+/// `None` for an empty line or a comment (a line starting with `#`).
+pub fn parse_hcmask_line(line: &str) -> Option<(Vec<String>, String)> {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if matches!(chars.peek(), Some(',') | Some('#')) => {
+                let next = chars.next().unwrap_or(',');
+                if let Some(f) = fields.last_mut() {
+                    f.push(next);
+                }
+            }
+            ',' => fields.push(String::new()),
+            c => {
+                if let Some(f) = fields.last_mut() {
+                    f.push(c);
+                }
+            }
+        }
+    }
+    let mask = fields.pop().unwrap_or_default();
+    Some((fields, mask))
+}
+
+/// The masks of a hashcat `.hcmask` file, in order, with their line numbers (from 1). Custom
+/// charsets a line does not define are taken from `custom_sets` (the `-1 .. -4` options).
+pub fn read_hcmask(
+    path: &std::path::Path,
+    custom_sets: [Option<&str>; 4],
+) -> Result<Vec<(usize, Mask)>, GuessError> {
+    let bytes = std::fs::read(path).map_err(|source| GuessError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let file = path.display().to_string();
+    let mut out = Vec::new();
+    for (n, line) in text.split('\n').enumerate() {
+        let Some((sets, mask)) = parse_hcmask_line(line) else {
+            continue;
+        };
+        let bad = |msg: String| GuessError::Rule {
+            file: file.clone(),
+            line: n + 1,
+            column: 0,
+            msg,
+        };
+        if sets.len() > 4 {
+            return Err(bad(format!(
+                "{} custom charsets before the mask; hashcat allows at most 4",
+                sets.len()
+            )));
+        }
+        let mut all = custom_sets;
+        for (i, s) in sets.iter().enumerate() {
+            all[i] = Some(s.as_str());
+        }
+        let m = Mask::parse(&mask, all).map_err(|e| bad(e.to_string()))?;
+        out.push((n + 1, m));
+    }
+    if out.is_empty() {
+        return Err(GuessError::Rule {
+            file,
+            line: 0,
+            column: 0,
+            msg: "no mask in this file (every line is empty or a # comment)".into(),
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hcmask_lines_as_hashcat_reads_them() {
+        assert_eq!(parse_hcmask_line(""), None);
+        assert_eq!(parse_hcmask_line("# a comment"), None);
+        assert_eq!(
+            parse_hcmask_line("?d?d"),
+            Some((vec![], "?d?d".to_string()))
+        );
+        assert_eq!(
+            parse_hcmask_line("?l?d,?u,?1?2?2"),
+            Some((
+                vec!["?l?d".to_string(), "?u".to_string()],
+                "?1?2?2".to_string()
+            ))
+        );
+        assert_eq!(
+            parse_hcmask_line("\\,.,?1x\\,y"),
+            Some((vec![",.".to_string()], "?1x,y".to_string()))
+        );
+        assert_eq!(
+            parse_hcmask_line("\\#?d\r"),
+            Some((vec![], "#?d".to_string()))
+        );
+        let dir = std::env::temp_dir().join(format!("hcmask-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.hcmask");
+        std::fs::write(&path, "# masks\n?d\nab,?1?1\n\n").unwrap();
+        let masks = read_hcmask(&path, [None; 4]).unwrap();
+        assert_eq!(masks.len(), 2);
+        assert_eq!((masks[0].0, masks[0].1.len()), (2, 10));
+        assert_eq!((masks[1].0, masks[1].1.nth(3)), (3, Some(b"bb".to_vec())));
+        std::fs::write(&path, "?d\n?x\n").unwrap();
+        let e = read_hcmask(&path, [None; 4]).unwrap_err().to_string();
+        assert!(e.contains("m.hcmask") && e.contains("line 2"), "{e}");
+        std::fs::write(&path, "# nothing\n").unwrap();
+        assert!(read_hcmask(&path, [None; 4]).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     fn m(s: &str) -> Mask {
         Mask::parse(s, [None; 4]).unwrap()

@@ -365,3 +365,35 @@ fn pins_and_common_resume_exactly() {
         }
     }
 }
+
+#[test]
+fn chunks_count_with_shards_and_clip_to_the_stream() {
+    let all = Chunk::ALL;
+    assert_eq!(all.total(Shard::ALL, Some(10)), Some(10));
+    assert_eq!(all.total(Shard::ALL, None), None);
+    let c = Chunk::new(5, Some(10));
+    assert_eq!(c.end(), Some(15));
+    assert_eq!(c.end_in(Some(12)), Some(12));
+    assert_eq!(c.end_in(None), Some(15));
+    assert!(c.contains(5) && c.contains(14) && !c.contains(4) && !c.contains(15));
+    // Shard 2/3 owns 1, 4, 7, 10, 13, 16: in [5, 15) that is 7, 10, 13.
+    let s = Shard::new(2, 3).unwrap();
+    assert_eq!(c.total(s, Some(100)), Some(3));
+    assert_eq!(c.owned(s, 0, 11), 2);
+    // Every shard's share of a chunk adds up to the chunk.
+    for n in 1..5 {
+        let sum: u64 = (1..=n)
+            .map(|k| c.total(Shard::new(k, n).unwrap(), Some(100)).unwrap())
+            .sum();
+        assert_eq!(sum, 10);
+    }
+    assert_eq!(Chunk::new(3, Some(u64::MAX)).end(), Some(u64::MAX));
+    assert_eq!(
+        (
+            all.to_string(),
+            c.to_string(),
+            Chunk::new(7, None).to_string()
+        ),
+        ("all".into(), "5+10".into(), "7..".into())
+    );
+}

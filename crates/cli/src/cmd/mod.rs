@@ -10,6 +10,7 @@ pub mod hash;
 pub mod hints;
 pub mod info;
 pub mod keychain;
+pub mod keyspace;
 pub mod list;
 pub mod recover;
 pub mod verify;

@@ -20,7 +20,7 @@ use sesame_crack::{
     CrackError, DeviceOptions, Potfile, RecoveryEvent as Ev, RecoveryHandle, RecoveryRequest,
     SessionOptions, Target,
 };
-use sesame_guess::Shard;
+use sesame_guess::{Chunk, Shard};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,9 +38,21 @@ pub struct Args {
     /// Start over instead of resuming a saved session
     #[arg(long)]
     pub fresh: bool,
-    /// Try only guess i where i mod N = K-1 (split one search over N processes or machines)
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<Shard>,
+    /// Try only guess i where i mod N = K-1 (split one search over N processes or machines);
+    /// `auto`: K and N from the job engine (Slurm job array, Kubernetes Indexed Job)
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<ShardArg>,
+    /// Start at guess index S of the stream (hashcat's --skip; what `sesame keyspace` counts)
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub skip: u64,
+    /// Try only the L guess indices from --skip on (hashcat's --limit); with --shard, this
+    /// shard's guesses among them
+    #[arg(long, value_name = "L")]
+    pub limit: Option<u64>,
+    /// A file on a file system the processes of one search share: the one that finds the
+    /// password writes it there, the others stop between batches and report it (exit 0)
+    #[arg(long, value_name = "PATH")]
+    pub found_file: Option<PathBuf>,
     /// Worker threads (default: every core)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub threads: Option<u32>,
@@ -73,10 +85,46 @@ pub struct Args {
     pub trace_file: Option<PathBuf>,
 }
 
+/// `--shard K/N` or `--shard auto`.
+#[derive(Clone, Debug)]
+pub enum ShardArg {
+    Given(Shard),
+    Auto,
+}
+
+impl std::str::FromStr for ShardArg {
+    type Err = sesame_guess::GuessError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().eq_ignore_ascii_case("auto") {
+            Ok(ShardArg::Auto)
+        } else {
+            s.parse().map(ShardArg::Given)
+        }
+    }
+}
+
+/// The shard to run and, for `auto`, which variables it came from.
+fn shard_of(arg: Option<&ShardArg>) -> anyhow::Result<(Shard, Option<String>)> {
+    match arg {
+        None => Ok((Shard::ALL, None)),
+        Some(ShardArg::Given(s)) => Ok((*s, None)),
+        Some(ShardArg::Auto) => {
+            let a = sesame_crack::shard_from_env(&|k| std::env::var(k).ok())
+                .map_err(|e| anyhow::anyhow!("--shard auto: {e}"))?;
+            Ok((a.shard, Some(a.from)))
+        }
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<i32> {
     if !(args.checkpoint_interval > 0.0 && args.status_interval > 0.0) {
         bail!("--checkpoint-interval and --status-interval must be positive");
     }
+    if args.limit == Some(0) {
+        bail!("--limit 0 tries nothing: give at least 1, or leave --limit out to go to the end");
+    }
+    let (shard, shard_from) = shard_of(args.shard.as_ref())?;
+    let chunk = Chunk::new(args.skip, args.limit);
     let targets: Vec<Target> = crate::target::resolve(&args.target)?
         .into_iter()
         .map(|t| Target {
@@ -98,15 +146,19 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     };
     let potfile = Potfile::open(args.potfile.as_deref());
     let default_plan = args.sources.is_default_plan() && !args.sources.wider;
+    super::candidates::print_notes(&args.sources);
     let sources: SourceArgs = args.sources;
     let req = RecoveryRequest {
         plan: Box::new(move || Ok(Arc::new(sources.build_plan()?))),
         default_plan,
         potfile: Some(potfile.clone()),
+        found_file: args.found_file.clone(),
         session: SessionOptions {
             name: args.session,
             fresh: args.fresh,
-            shard: args.shard.unwrap_or(Shard::ALL),
+            shard,
+            shard_from,
+            chunk,
             ..SessionOptions::default()
         },
         devices: DeviceOptions {
@@ -131,6 +183,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     };
     let handle = RecoveryHandle::with_cancel_flag(crate::interrupt::flag()?);
     let n = targets.len();
+    let found_file = args.found_file;
     let mut stages: Vec<String> = Vec::new();
     let mut bar: Option<ProgressBar> = None;
     // Draws on standard error without tearing the progress bar.
@@ -139,16 +192,30 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         None => f(),
     };
     let result = sesame_crack::recover(req, &handle, &mut |e| match e {
-        Ev::Known(f) if json_mode => emit(found_json(&targets[f.target], &f.password, None, true)),
-        Ev::Known(f) => {
-            let t = &targets[f.target];
-            eprintln!(
-                "sesame: {}: already recovered (in the potfile {})",
-                t.label,
-                potfile.path().display()
-            );
-            print_password(&t.label, &f.password, n);
+        Ev::Known(f) if json_mode => {
+            let mut v = found_json(&targets[f.target], &f.password, None, f.from_potfile);
+            if f.from_found_file {
+                v["from_found_file"] = true.into();
+            }
+            emit(v)
         }
+        Ev::Known(f) => say(&bar, &mut || {
+            let t = &targets[f.target];
+            if f.from_found_file {
+                eprintln!(
+                    "sesame: {}: found by another process of this search (in the found-file {}, checked)",
+                    t.label,
+                    found_file.as_ref().map_or(String::new(), |p| p.display().to_string())
+                );
+            } else {
+                eprintln!(
+                    "sesame: {}: already recovered (in the potfile {})",
+                    t.label,
+                    potfile.path().display()
+                );
+            }
+            print_password(&t.label, &f.password, n);
+        }),
         Ev::Warning(w) => {
             let msg = render::warning(&w, &targets);
             say(&bar, &mut || eprintln!("sesame: warning: {msg}"));
@@ -162,6 +229,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             stages = s.stages.iter().map(|st| st.name.clone()).collect();
             if let Some(f) = trace.as_mut() {
                 let _ = writeln!(f, "start {}", s.resume_from);
+                if s.shard != Shard::ALL || s.chunk != Chunk::ALL {
+                    let _ = writeln!(f, "shard {} chunk {}", s.shard, s.chunk);
+                }
             }
             bar = tty.then(|| render::new_bar(s.total, s.done));
         }
