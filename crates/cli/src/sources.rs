@@ -79,6 +79,9 @@ pub struct SourceArgs {
     /// The wider search after the default plan: every hint word with every four digits
     #[arg(long)]
     pub wider: bool,
+    /// Masks in plain order (aa, ab, ac...) instead of likeliest first (hashcat's flag)
+    #[arg(long)]
+    pub markov_disable: bool,
 }
 
 /// Shows how many old passwords were given, never the passwords themselves.
@@ -106,6 +109,7 @@ impl std::fmt::Debug for SourceArgs {
             .field("common", &self.common)
             .field("pins", &self.pins)
             .field("wider", &self.wider)
+            .field("markov_disable", &self.markov_disable)
             .finish()
     }
 }
@@ -255,11 +259,14 @@ impl SourceArgs {
                 vec![Mask::parse(m, sets)?]
             };
             for mask in list {
-                let source = if self.increment {
+                let mut source = if self.increment {
                     MaskSource::with_increment(mask, self.increment_min, self.increment_max)?
                 } else {
                     MaskSource::new(mask)
                 };
+                if self.markov_disable {
+                    source = source.plain_order();
+                }
                 plan.push(Box::new(source));
             }
         }

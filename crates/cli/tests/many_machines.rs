@@ -345,7 +345,16 @@ fn hashcat_habits() {
     let env = Env::new();
     let line = line_for(b"ab7", None);
     // -m 14800 where a mask is expected: a note, not a one-guess literal mask.
-    let o = env.run(&["candidates", "-m", "14800", "-m", "ab?d", "--limit", "3"]);
+    let o = env.run(&[
+        "candidates",
+        "-m",
+        "14800",
+        "-m",
+        "ab?d",
+        "--markov-disable",
+        "--limit",
+        "3",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert_eq!(out(&o), "ab0\nab1\nab2\n");
     assert!(err(&o).contains("hash mode"), "{}", err(&o));
@@ -361,7 +370,7 @@ fn hashcat_habits() {
     );
     // A .hcmask file: custom charsets before the mask, comments, escaped commas.
     let hc = env.file("m.hcmask", b"# two masks\nab,?1?d\n\\,x,?1y\n");
-    let o = env.run(&["candidates", "-m", &hc]);
+    let o = env.run(&["candidates", "-m", &hc, "--markov-disable"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let printed = out(&o);
     let got: Vec<&str> = printed.lines().collect();

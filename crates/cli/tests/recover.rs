@@ -201,7 +201,14 @@ fn exhausted_exits_1_and_json_reports_it() {
 fn json_found_object() {
     let env = Env::new();
     let line = line_for(b"42", None, 10).to_string();
-    let out = env.run(&["recover", &line, "--mask", "?d?d", "--json"]);
+    let out = env.run(&[
+        "recover",
+        &line,
+        "--mask",
+        "?d?d",
+        "--markov-disable",
+        "--json",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let last: serde_json::Value =
         serde_json::from_str(text(&out.stdout).lines().last().unwrap()).unwrap();
@@ -252,10 +259,21 @@ fn shards_split_the_work_between_processes() {
 #[test]
 fn candidates_prints_the_stream() {
     let env = Env::new();
-    let out = env.run(&["candidates", "--mask", "?d?d", "--limit", "3"]);
+    let plain = ["candidates", "--mask", "?d?d", "--markov-disable"];
+    let out = env.run(&[&plain[..], &["--limit", "3"]].concat());
     assert_eq!(text(&out.stdout), "00\n01\n02\n");
-    let out = env.run(&["candidates", "--mask", "?d?d", "--skip", "98"]);
+    let out = env.run(&[&plain[..], &["--skip", "98"]].concat());
     assert_eq!(text(&out.stdout), "98\n99\n");
+    // Likeliest first (the default): the same 100 guesses, and --skip resumes inside that order.
+    let all = text(&env.run(&["candidates", "--mask", "?d?d"]).stdout).to_string();
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines.len(), 100);
+    let tail = text(
+        &env.run(&["candidates", "--mask", "?d?d", "--skip", "98"])
+            .stdout,
+    )
+    .to_string();
+    assert_eq!(tail.lines().collect::<Vec<_>>(), lines[98..]);
     let wl = env.file("w.txt", b"ab\ncd\n");
     let rules = env.file("r.rule", b":\nu\n");
     let out = env.run(&[

@@ -169,7 +169,9 @@ fn finds_with_rules_mask_common_pins() {
 
     let mask = Mask::parse("?d?d?d", [None; 4]).unwrap();
     let plan = plan_of(vec![Box::new(
-        MaskSource::with_increment(mask, Some(1), None).unwrap(),
+        MaskSource::with_increment(mask, Some(1), None)
+            .unwrap()
+            .plain_order(),
     )]);
     let t = run_traced(plan, &[line_for(b"77", Some(10), 10)], &cfg());
     assert_eq!(found_password(&t.report), b"77");

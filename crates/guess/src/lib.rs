@@ -14,7 +14,8 @@
 //!
 //! let mut plan = Plan::new();
 //! plan.push(Box::new(PinSource::new()));
-//! plan.push(Box::new(MaskSource::new(Mask::parse("?u?l?d", [None; 4])?)));
+//! // A mask in the plain order (the default, likeliest first, starts elsewhere).
+//! plan.push(Box::new(MaskSource::new(Mask::parse("?u?l?d", [None; 4])?).plain_order()));
 //! assert_eq!(plan.len(), Some(1_010_000 + 26 * 26 * 10));
 //!
 //! // Resume at index 1_010_000 (the first mask guess), as shard 1 of 2.
@@ -33,6 +34,7 @@ use std::str::FromStr;
 
 pub mod common;
 pub mod hints;
+pub mod markov;
 pub mod mask;
 pub mod pins;
 pub mod rules;

@@ -101,10 +101,7 @@ impl Likeliest {
         let k = positions.len();
         let sizes: Vec<usize> = positions.iter().map(Vec::len).collect();
         let max_sum: usize = sizes.iter().map(|n| cost(n - 1)).sum();
-        let prev_tables: usize = positions
-            .windows(2)
-            .map(|w| w[0].len() * w[1].len())
-            .sum();
+        let prev_tables: usize = positions.windows(2).map(|w| w[0].len() * w[1].len()).sum();
         if k.checked_mul(max_sum + 1)? > MAX_TABLE || prev_tables > MAX_TABLE {
             return None;
         }
@@ -232,9 +229,14 @@ mod tests {
         assert!(pos < 10_000, "hunter2 at {pos}");
         assert!(pos * 7 < plain, "{pos} vs {plain} in odometer order");
         let (m, l) = order("?l?l?l?l?d?d");
-        let love = (0..l.len()).position(|i| l.nth(i).unwrap() == b"love12").unwrap();
+        let love = (0..l.len())
+            .position(|i| l.nth(i).unwrap() == b"love12")
+            .unwrap();
         let plain = m.iter_from(0).position(|g| g == b"love12").unwrap();
-        assert!(love * 50 < plain, "love12 at {love}, {plain} in odometer order");
+        assert!(
+            love * 50 < plain,
+            "love12 at {love}, {plain} in odometer order"
+        );
         // The likeliest digit after a word comes first: 1.
         let (_, l) = order("love?d");
         assert_eq!(l.nth(0).unwrap(), b"love1");

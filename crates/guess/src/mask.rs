@@ -1,10 +1,11 @@
 //! Hashcat-style masks: `?l ?u ?d ?s ?a ?h ?H ?b`, custom charsets `-1 .. -4` used as
 //! `?1 .. ?4`, literal bytes, and `??` for a literal `?`.
 //!
-//! Order: an odometer whose last position turns fastest (`?d?d` gives 00, 01, ..., 99), so
-//! guess `i` is `i` written in mixed radix and [`Mask::nth`] is plain arithmetic. Hashcat's own
-//! order (Markov-sorted, first position fastest on GPUs) is not reproduced: ours is simpler to
-//! index and to resume.
+//! Order: likeliest first by default ([`crate::markov`]: each position's characters ranked by
+//! how people type, guesses in order of their summed ranks), still indexable so that a session
+//! resumes anywhere. The plain order ([`MaskSource::plain_order`], hashcat's
+//! `--markov-disable`) is an odometer whose last position turns fastest (`?d?d` gives 00, 01,
+//! ..., 99): guess `i` is `i` written in mixed radix and [`Mask::nth`] is plain arithmetic.
 
 use crate::{GuessError, GuessIter, Source};
 
@@ -299,6 +300,10 @@ impl Iterator for MaskIter<'_> {
 pub struct MaskSource {
     /// One mask per length, shortest first.
     masks: Vec<Mask>,
+    /// The likeliest-first order of each (None: the odometer, asked for or too large to order).
+    orders: Vec<Option<crate::markov::Likeliest>>,
+    /// The plain order was asked for.
+    plain: bool,
     full: Mask,
     increment: Option<(usize, usize)>,
     len: u64,
@@ -309,11 +314,20 @@ impl MaskSource {
     pub fn new(mask: Mask) -> Self {
         let len = mask.len();
         MaskSource {
+            orders: vec![crate::markov::Likeliest::new(mask.positions())],
             masks: vec![mask.clone()],
+            plain: false,
             full: mask,
             increment: None,
             len,
         }
+    }
+
+    /// The odometer order instead of likeliest first (hashcat's `--markov-disable`).
+    pub fn plain_order(mut self) -> Self {
+        self.plain = true;
+        self.orders = vec![None; self.masks.len()];
+        self
     }
 
     /// --increment: lengths `min..=max` positions (hashcat's --increment-min/--increment-max;
@@ -355,7 +369,12 @@ impl MaskSource {
             .try_fold(0u64, |acc, m| acc.checked_add(m.len()))
             .ok_or_else(|| err("more than 2^64 guesses in all lengths together".into()))?;
         Ok(MaskSource {
+            orders: masks
+                .iter()
+                .map(|m| crate::markov::Likeliest::new(m.positions()))
+                .collect(),
             masks,
+            plain: false,
             full: mask,
             increment: Some((min, max)),
             len,
@@ -392,10 +411,19 @@ impl Source for MaskSource {
             }
             skip -= m.len();
         }
-        let iter = self.masks[first.min(self.masks.len())..]
+        let from = first.min(self.masks.len());
+        let iter = self.masks[from..]
             .iter()
+            .zip(&self.orders[from..])
             .enumerate()
-            .flat_map(move |(j, m)| m.iter_from(if j == 0 { skip } else { 0 }))
+            .flat_map(move |(j, (m, order))| {
+                let start = if j == 0 { skip } else { 0 };
+                let one: Box<dyn Iterator<Item = Vec<u8>> + Send + '_> = match order {
+                    Some(o) => Box::new((start..o.len()).filter_map(move |i| o.nth(i))),
+                    None => Box::new(m.iter_from(start)),
+                };
+                one
+            })
             .map(Ok);
         Ok(Box::new(iter))
     }
@@ -405,8 +433,14 @@ impl Source for MaskSource {
         let sets: Vec<Vec<u8>> = self.full.positions().to_vec();
         let digest = crate::fnv1a(&sets.concat())
             ^ crate::fnv1a(&sets.iter().map(|s| s.len() as u8).collect::<Vec<_>>());
+        // The order is part of the stream: a session of one never resumes the other.
+        let order = if self.plain {
+            String::new()
+        } else {
+            " order likeliest-1".to_string()
+        };
         format!(
-            "mask {:?} increment {:?} charsets {digest:016x}",
+            "mask {:?} increment {:?} charsets {digest:016x}{order}",
             self.full.text(),
             self.increment
         )
@@ -611,7 +645,9 @@ mod tests {
 
     #[test]
     fn increment_runs_shortest_first() {
-        let src = MaskSource::with_increment(m("?d?d?d"), Some(2), None).unwrap();
+        let src = MaskSource::with_increment(m("?d?d?d"), Some(2), None)
+            .unwrap()
+            .plain_order();
         assert_eq!(src.len(), Some(1100));
         let all: Vec<_> = src.iter_from(0).unwrap().map(Result::unwrap).collect();
         assert_eq!(all.len(), 1100);
