@@ -130,9 +130,9 @@ impl Likeliest {
         }
         let mut before_sum = Vec::with_capacity(max_sum + 2);
         let mut acc = 0u128;
-        for s in 0..=max_sum {
+        for w in &ways[0] {
             before_sum.push(acc);
-            acc += ways[0][s];
+            acc += w;
         }
         before_sum.push(acc);
         let len = u64::try_from(acc).ok()?;
