@@ -17,7 +17,7 @@ use std::future::Future;
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// What a finished backup holds.
@@ -40,6 +40,9 @@ pub struct BackupOptions {
     /// At most this many bytes of files; more is reported as a full disk (a cap on the
     /// space a backup may take).
     pub max_bytes: Option<u64>,
+    /// Set (by a Ctrl-C handler) to stop: the file being written is removed and the folder
+    /// stays marked unfinished.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 type Slot = Arc<Mutex<Option<DeviceError>>>;
@@ -67,6 +70,7 @@ pub(crate) struct OutDelegate<'a> {
     bytes: Arc<AtomicU64>,
     files: AtomicU32,
     max_bytes: Option<u64>,
+    cancel: Option<Arc<AtomicBool>>,
     on: OnEvent<'a>,
 }
 
@@ -78,6 +82,11 @@ struct OutFile {
     slot: Slot,
     bytes: Arc<AtomicU64>,
     max_bytes: Option<u64>,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+fn cancelled(c: &Option<Arc<AtomicBool>>) -> bool {
+    c.as_ref().is_some_and(|c| c.load(Ordering::SeqCst))
 }
 
 impl Write for OutFile {
@@ -85,6 +94,11 @@ impl Write for OutFile {
         let Some(f) = self.file.as_mut() else {
             return Err(std::io::ErrorKind::BrokenPipe.into());
         };
+        if cancelled(&self.cancel) {
+            self.failed = true;
+            keep_first(&self.slot, DeviceError::Cancelled);
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
         let total = self.bytes.load(Ordering::Relaxed) + buf.len() as u64;
         let r = if self.max_bytes.is_some_and(|m| total > m) {
             Err(std::io::Error::from(std::io::ErrorKind::StorageFull))
@@ -134,7 +148,7 @@ impl Drop for OutFile {
 }
 
 impl<'a> OutDelegate<'a> {
-    fn new(out: &'a OutDir, source: &str, max_bytes: Option<u64>, on: OnEvent<'a>) -> Self {
+    fn new(out: &'a OutDir, source: &str, opts: &BackupOptions, on: OnEvent<'a>) -> Self {
         OutDelegate {
             out,
             base: out.root().to_path_buf(),
@@ -142,7 +156,8 @@ impl<'a> OutDelegate<'a> {
             slot: Arc::new(Mutex::new(None)),
             bytes: Arc::new(AtomicU64::new(0)),
             files: AtomicU32::new(0),
-            max_bytes,
+            max_bytes: opts.max_bytes,
+            cancel: opts.cancel.clone(),
             on,
         }
     }
@@ -225,7 +240,23 @@ impl BackupDelegate for OutDelegate<'_> {
         path: &'a Path,
     ) -> Fut<'a, Result<Box<dyn Write + Send>, IdeviceError>> {
         Box::pin(async move {
-            let rel = self.rel(path)?;
+            let rel = match self.rel(path) {
+                Ok(r) => r,
+                Err(e) => {
+                    keep_first(
+                        &self.slot,
+                        DeviceError::Protocol(format!(
+                            "the device sent a file outside its backup ({}); nothing was written there",
+                            path.strip_prefix(&self.base).unwrap_or(path).display()
+                        )),
+                    );
+                    return Err(e);
+                }
+            };
+            if cancelled(&self.cancel) {
+                keep_first(&self.slot, DeviceError::Cancelled);
+                return Err(internal("cancelled"));
+            }
             let f = match self.out.create(&rel) {
                 Ok(f) => f,
                 Err(e) => {
@@ -240,6 +271,7 @@ impl BackupDelegate for OutDelegate<'_> {
                 slot: self.slot.clone(),
                 bytes: self.bytes.clone(),
                 max_bytes: self.max_bytes,
+                cancel: self.cancel.clone(),
             }) as Box<dyn Write + Send>)
         })
     }
@@ -404,7 +436,7 @@ pub fn backup(
         let mut mb = MobileBackup2Client::connect(&p)
             .await
             .map_err(|e| DeviceError::from_idevice(e, "starting mobilebackup2"))?;
-        let delegate = OutDelegate::new(&dir, &d.udid, opts.max_bytes, on);
+        let delegate = OutDelegate::new(&dir, &d.udid, opts, on);
         let mut options = plist::Dictionary::new();
         options.insert("ForceFullBackup".into(), true.into());
         let result = mb

@@ -59,6 +59,9 @@ pub enum DeviceError {
     /// The disk filled up while the backup was written; the output stays marked unfinished.
     #[error("the disk is full at {path}")]
     DiskFull { path: PathBuf },
+    /// Stopped at the caller's request (Ctrl-C): the output stays marked unfinished.
+    #[error("cancelled")]
+    Cancelled,
     /// Writing the output, or reading the backup to restore.
     #[error(transparent)]
     Backup(#[from] sesame_backup::BackupError),

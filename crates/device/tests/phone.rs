@@ -312,8 +312,8 @@ fn a_full_disk_leaves_nothing_that_looks_complete() {
     let (phone, _src) = phone_with_files(None);
     let out = tempfile::tempdir().unwrap();
     let opts = BackupOptions {
-        force: false,
         max_bytes: Some(100_000),
+        ..Default::default()
     };
     // The phone sees too little free space and refuses before sending anything.
     let dir = out.path().join("refused");
@@ -419,4 +419,59 @@ fn after_reset_all_settings_the_phone_comes_back_with_encryption_off() {
     w.reconnect = Duration::from_millis(50);
     let e = sesame_device::wait_for_encryption_off(&phone.addr(), UDID, &w, &|_| {});
     assert!(matches!(e, Err(DeviceError::StillEncrypted)), "{e:?}");
+}
+
+#[test]
+fn a_phone_naming_paths_outside_its_backup_writes_nothing_there() {
+    for name in [
+        "/tmp/sesame-escape",
+        "OTHER-DEVICE/Manifest.plist",
+        "../escape",
+    ] {
+        let (phone, _src) = phone_with_files(None);
+        phone.set(|s| s.raw_files = vec![(name.to_string(), b"evil".to_vec())]);
+        let out = tempfile::tempdir().unwrap();
+        let dir = out.path().join("b");
+        let e = sesame_device::backup(
+            &phone.addr(),
+            None,
+            &dir,
+            &BackupOptions::default(),
+            &quick(),
+            &|_| {},
+        );
+        assert!(
+            matches!(&e, Err(DeviceError::Protocol(m)) if m.contains("outside its backup")),
+            "{name}: {e:?}"
+        );
+        // Only what Sesame itself wrote is there, and the folder stays unfinished.
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [sesame_backup::outdir::UNFINISHED, "Info.plist"],
+            "{name}"
+        );
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1, "{name}");
+    }
+}
+
+#[test]
+fn a_cancelled_backup_stays_unfinished() {
+    let (phone, _src) = phone_with_files(None);
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("b");
+    let opts = BackupOptions {
+        cancel: Some(std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
+            true,
+        ))),
+        ..Default::default()
+    };
+    let e = sesame_device::backup(&phone.addr(), None, &dir, &opts, &quick(), &|_| {});
+    assert!(matches!(e, Err(DeviceError::Cancelled)), "{e:?}");
+    assert!(dir.join(sesame_backup::outdir::UNFINISHED).exists());
+    assert!(!dir.join("Manifest.plist").exists());
 }

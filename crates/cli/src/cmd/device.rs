@@ -157,6 +157,7 @@ pub fn explain(e: DeviceError) -> anyhow::Error {
             "{}: this backup did not finish (its Status.plist does not say \"finished\"), so it is not restored; make a new one, or restore another",
             path.display()
         ),
+        DeviceError::Cancelled => "interrupted: the backup folder is not complete; run the same command again with --force to redo it".into(),
         DeviceError::Backup(e) => return crate::explain::output_error(e),
         DeviceError::Protocol(s) => format!(
             "talking to the phone failed ({s}): unlock it, unplug it and plug it in again, and run the command again"
@@ -305,6 +306,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             let opts = sesame_device::BackupOptions {
                 force,
                 max_bytes: None,
+                cancel: super::decrypt::cancel_on_ctrl_c(),
             };
             let r = sesame_device::backup(
                 &addr()?,
@@ -315,6 +317,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 &events(&bar, "backing up"),
             );
             bar.finish_and_clear();
+            if let Err(DeviceError::Cancelled) = r {
+                return Ok(super::decrypt::interrupted(&out));
+            }
             let r = r
                 .map_err(explain)
                 .with_context(|| format!("the backup in {} is not complete", out.display()))?;

@@ -69,6 +69,8 @@ pub struct State {
     pub passcode_entered: bool,
     /// Files the phone sends in a backup: (path below the backup folder, contents).
     pub files: Vec<(String, Vec<u8>)>,
+    /// Files sent first in a backup under exactly these names (a misbehaving phone).
+    pub raw_files: Vec<(String, Vec<u8>)>,
     /// Files the host sent in a restore, by the path the phone asked for.
     pub restored: BTreeMap<String, Vec<u8>>,
     pub restore_options: Option<plist::Dictionary>,
@@ -171,6 +173,7 @@ impl Phone {
             trust,
             passcode_entered: true,
             files: Vec::new(),
+            raw_files: Vec::new(),
             restored: BTreeMap::new(),
             restore_options: None,
             restore_needs: None,
@@ -777,9 +780,14 @@ async fn change_password<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 async fn backup<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, st: &Arc<Mutex<State>>) -> Res<()> {
-    let (udid, files, check) = {
+    let (udid, files, check, raw) = {
         let g = st.lock().unwrap();
-        (g.udid.clone(), g.files.clone(), g.check_free_space)
+        (
+            g.udid.clone(),
+            g.files.clone(),
+            g.check_free_space,
+            g.raw_files.clone(),
+        )
     };
     dl_write(s, vec!["DLMessageGetFreeDiskSpace".into()]).await?;
     let free = status(s).await?;
@@ -810,6 +818,9 @@ async fn backup<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, st: &Arc<Mutex<Sta
     )
     .await?;
     status(s).await?;
+    if !raw.is_empty() {
+        upload(s, &raw, 1.0).await?;
+    }
     let named: Vec<(String, Vec<u8>)> = files
         .iter()
         .map(|(n, d)| (format!("{udid}/{n}"), d.clone()))
