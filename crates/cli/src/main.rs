@@ -84,6 +84,8 @@ enum Command {
     Demo(cmd::demo::Args),
     /// The local web app: find the password and get the data back, step by step, in a browser
     Web(cmd::web::Args),
+    /// The phone itself: its backup setting, a new backup, encryption on/off/change, a restore
+    Device(cmd::device::Args),
 }
 
 /// The password the potfile remembers for this hash line, if any.
@@ -124,6 +126,7 @@ fn main() {
         Command::Export(a) => cmd::export::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Demo(a) => cmd::demo::run(a),
+        Command::Device(a) => cmd::device::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

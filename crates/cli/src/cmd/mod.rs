@@ -3,6 +3,7 @@ pub mod candidates;
 pub mod change_password;
 pub mod decrypt;
 pub mod demo;
+pub mod device;
 pub mod export;
 pub mod extract;
 pub mod files;
