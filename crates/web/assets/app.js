@@ -126,6 +126,64 @@ async function loadList() {
   $('out-dir').textContent = data.output_dir;
   $('keychain-mac').hidden = !data.keychain_lookup;
   show('screen-list');
+  loadPhones();
+}
+
+// A phone connected now (through usbmuxd): its backup setting, and what can be done with it.
+async function loadPhones() {
+  let data;
+  try { data = await api('/api/phones'); } catch (_) { return; }
+  const ul = $('phone-list');
+  ul.replaceChildren();
+  $('phones').hidden = data.phones.length === 0;
+  for (const p of data.phones) {
+    const li = el('li', null, 'card');
+    li.append(el('h3', p.name || 'An iPhone or iPad'));
+    if (p.message) { li.append(el('p', p.message, 'bad')); ul.append(li); continue; }
+    const dl = el('dl', null, 'facts');
+    fact(dl, 'Model', [p.model, p.ios && ('iOS ' + p.ios)].filter(Boolean).join(', ') || 'unknown');
+    fact(dl, 'Trusts this computer', p.paired ? 'yes' : 'no');
+    fact(dl, 'Backup encryption', p.will_encrypt === true ? 'on' : p.will_encrypt === false ? 'off' : 'cannot tell until it trusts this computer');
+    li.append(dl);
+    const button = (text, fn, cls) => {
+      const b = el('button', text, cls);
+      b.type = 'button';
+      b.addEventListener('click', fn);
+      li.append(b, document.createTextNode(' '));
+    };
+    const say = (m) => { $('phone-state').textContent = m; };
+    if (!p.paired) {
+      button('Trust this computer', async () => {
+        say('Look at the phone: unlock it, tap Trust and enter its passcode.');
+        try { await api('/api/phone/trust', { udid: p.udid }); say('The phone trusts this computer now.'); loadPhones(); } catch (e) { say(e.message); }
+      });
+    } else {
+      if (p.will_encrypt && p.password_known) {
+        button('Turn backup encryption off', async () => {
+          say('Working… On iOS 13 and later the phone asks for its passcode: enter it on the phone.');
+          try { await api('/api/phone/encryption-off', { udid: p.udid }); say('Backup encryption is off: new backups of this phone need no password.'); loadPhones(); } catch (e) { say(e.message); }
+        });
+      }
+      if (p.will_encrypt && !p.password_known) {
+        li.append(el('p', 'If its backup password cannot be found: ' + p.reset_text, 'hint'));
+      }
+      button('Make a new backup of it', async () => {
+        try {
+          const j = await api('/api/phone/backup', { udid: p.udid });
+          say('Backing up into ' + j.out + '…');
+          const tick = async () => {
+            const s = await api('/api/job');
+            if (!s) return;
+            if (s.state === 'running') { say('Backing up into ' + s.out + ': ' + bytes(s.bytes_done) + (s.lines[0] ? ', ' + s.lines[0] : '')); setTimeout(tick, 1000); return; }
+            say(s.state === 'done' ? 'The new backup is ready in ' + s.out + '.' : (s.error || s.state));
+            if (s.state === 'done') loadList();
+          };
+          tick();
+        } catch (e) { say(e.message); }
+      }, 'primary');
+    }
+    ul.append(li);
+  }
 }
 
 // The folder picker.
@@ -390,7 +448,7 @@ function pollJob() {
     let j;
     try { j = await api('/api/job'); } catch (e) { notice(e.message); return; }
     if (!j) return;
-    const what = { decrypt: 'The decrypted copy', export: 'Messages, contacts and photos', 'change-password': 'The copy with a new password' }[j.kind];
+    const what = { decrypt: 'The decrypted copy', export: 'Messages, contacts and photos', 'change-password': 'The copy with a new password', 'phone-backup': 'The new backup of the phone' }[j.kind];
     const words = { running: 'is being written into ', done: 'is ready in ', failed: 'failed: ', cancelled: 'was stopped: ' }[j.state];
     $('job-state').textContent = what + ' ' + words + (j.state === 'failed' || j.state === 'cancelled' ? j.error : j.out);
     const bar = $('job-bar');

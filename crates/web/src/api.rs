@@ -74,6 +74,11 @@ struct IdIn {
 }
 
 #[derive(Deserialize)]
+struct UdidIn {
+    udid: String,
+}
+
+#[derive(Deserialize)]
 struct TryIn {
     id: String,
     password: String,
@@ -215,6 +220,10 @@ impl App {
             ("GET", "/api/job") => self.job_status(),
             ("POST", "/api/job/stop") => self.job_stop(),
             ("POST", "/api/keychain") => self.keychain(body),
+            ("GET", "/api/phones") => self.phones(),
+            ("POST", "/api/phone/trust") => self.phone_trust(body),
+            ("POST", "/api/phone/encryption-off") => self.phone_encryption_off(body),
+            ("POST", "/api/phone/backup") => self.phone_backup(body),
             ("POST", "/api/quit") => {
                 self.quit.store(true, std::sync::atomic::Ordering::SeqCst);
                 Ok(json!({ "quitting": true }))
@@ -759,6 +768,157 @@ impl App {
                 .cmp(&(rank(kb), b["name"].as_str().unwrap_or("").to_lowercase()))
         });
         Ok(json!({ "items": items, "device_only": device_only, "total": kc.items.len() }))
+    }
+}
+
+/// The plain words for a phone that cannot be reached or answered.
+fn phone_words(e: &sesame_device::DeviceError) -> String {
+    use sesame_device::DeviceError as E;
+    match e {
+        E::NoUsbmuxd { .. } => {
+            "No phone can be reached: connect it with its cable. On Linux Sesame needs usbmuxd (install \
+             the usbmuxd package); on Windows, Apple Devices (Microsoft Store) or iTunes."
+                .into()
+        }
+        E::NoDevice { .. } => "No iPhone or iPad is connected.".into(),
+        E::NotTrusted { .. } => {
+            "The phone does not trust this computer yet: press \"Trust this computer\", then unlock \
+             the phone, tap Trust and enter its passcode."
+                .into()
+        }
+        E::TrustDenied => "The phone said Don't Trust. Unplug it and plug it in again to be asked again.".into(),
+        E::Locked => "The phone is locked: unlock it and try again.".into(),
+        E::TrustTimeout => "Nobody answered \"Trust This Computer?\" on the phone in time.".into(),
+        E::PasscodeTimeout => "The phone asked for its passcode, and none was entered in time.".into(),
+        E::WrongPassword => "The phone says that password is not its backup password.".into(),
+        E::AlreadySo { on } => format!("Backup encryption is already {}.", if *on { "on" } else { "off" }),
+        e => format!("The phone: {e}."),
+    }
+}
+
+impl App {
+    fn mux(&self) -> std::result::Result<sesame_device::MuxAddr, Fail> {
+        match &self.cfg.usbmuxd {
+            Some(a) => Ok(a.clone()),
+            None => sesame_device::MuxAddr::from_env().map_err(|e| bad(e.to_string())),
+        }
+    }
+
+    /// The listed backup of this phone whose password is known: (backup id, password).
+    fn phone_password(&self, udid: &str) -> Option<Zeroizing<Vec<u8>>> {
+        let known: Vec<PathBuf> = self.known.lock().ok()?.values().cloned().collect();
+        known.iter().find_map(|p| {
+            let b = Backup::open(p).ok()?;
+            if b.info().udid.as_deref() != Some(udid) || !b.needs_password() {
+                return None;
+            }
+            self.known_password(&b.hash_line().ok()?)
+        })
+    }
+
+    /// The phones connected now: name, model, iOS, trusted or not, backup encryption.
+    fn phones(&self) -> Result<Value> {
+        let addr = self.mux()?;
+        let list = match sesame_device::list(&addr) {
+            Ok(l) => l,
+            Err(e) => return Ok(json!({ "phones": [], "message": phone_words(&e) })),
+        };
+        let waits = sesame_device::Waits {
+            pair: false,
+            ..Default::default()
+        };
+        let mut phones = Vec::new();
+        for c in list {
+            match sesame_device::info(&addr, Some(&c.udid), &waits, &|_| {}) {
+                Ok(i) => {
+                    let known = self.phone_password(&i.udid).is_some();
+                    phones.push(json!({
+                        "udid": i.udid, "name": i.name, "model": i.model, "ios": i.ios,
+                        "paired": i.paired, "will_encrypt": i.will_encrypt,
+                        "password_known": known,
+                        "reset_removes_password": sesame_device::reset_removes_backup_password(i.ios.as_deref()),
+                        "reset_text": sesame_device::RESET_ALL_SETTINGS,
+                    }))
+                }
+                Err(e) => phones.push(json!({ "udid": c.udid, "message": phone_words(&e) })),
+            }
+        }
+        Ok(json!({ "phones": phones, "message": null }))
+    }
+
+    fn phone_trust(&self, body: &[u8]) -> Result<Value> {
+        let r: UdidIn = parse(body)?;
+        let addr = self.mux()?;
+        match sesame_device::info(
+            &addr,
+            Some(&r.udid),
+            &sesame_device::Waits::default(),
+            &|_| {},
+        ) {
+            Ok(i) => Ok(json!({ "paired": i.paired, "will_encrypt": i.will_encrypt })),
+            Err(e) => Err(Fail(409, phone_words(&e))),
+        }
+    }
+
+    /// Turns backup encryption off with the password Sesame found for this phone's backup.
+    fn phone_encryption_off(&self, body: &[u8]) -> Result<Value> {
+        let r: UdidIn = parse(body)?;
+        let addr = self.mux()?;
+        let pw = self.phone_password(&r.udid).ok_or_else(|| {
+            Fail(
+                409,
+                "Sesame does not know this phone's backup password: find it first from one of its backups.".into(),
+            )
+        })?;
+        let old = Zeroizing::new(String::from_utf8_lossy(&pw).into_owned());
+        let change = sesame_device::Encryption::Off { old };
+        match sesame_device::set_encryption(
+            &addr,
+            Some(&r.udid),
+            &change,
+            &sesame_device::Waits::default(),
+            &|_| {},
+        ) {
+            Ok(on) => Ok(json!({ "will_encrypt": on })),
+            Err(e) => Err(Fail(409, phone_words(&e))),
+        }
+    }
+
+    fn phone_backup(&self, body: &[u8]) -> Result<Value> {
+        let r: UdidIn = parse(body)?;
+        let addr = self.mux()?;
+        let mut slot = self.job.lock().map_err(|_| Fail(500, "busy".into()))?;
+        if slot.as_ref().is_some_and(|j| j.running()) {
+            return Err(Fail(
+                409,
+                "another copy is being written: wait for it or stop it".into(),
+            ));
+        }
+        let mut n = 1;
+        let out = loop {
+            let name = if n == 1 {
+                "New iPhone backup".to_string()
+            } else {
+                format!("New iPhone backup {n}")
+            };
+            let c = self.cfg.output_dir.join(name).join(&r.udid);
+            if !c.exists() {
+                break c;
+            }
+            n += 1;
+        };
+        // The new backup shows in the list of backups (unfinished until the phone is done).
+        if let (Some(parent), Ok(mut roots)) = (out.parent(), self.roots.lock()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Fail(500, format!("cannot create {}: {e}", parent.display())))?;
+            if !roots.iter().any(|r| r == parent) {
+                roots.push(parent.to_path_buf());
+            }
+        }
+        let job = jobs::start_phone_backup(addr, r.udid, out);
+        let status = job.snapshot();
+        *slot = Some(job);
+        Ok(serde_json::to_value(status).unwrap_or(Value::Null))
     }
 }
 

@@ -17,6 +17,8 @@ pub enum JobKind {
     Decrypt,
     Export,
     ChangePassword,
+    /// A new backup of the connected phone.
+    PhoneBackup,
 }
 
 /// What the page shows of a job.
@@ -66,6 +68,87 @@ pub enum Work {
     Decrypt,
     Export,
     ChangePassword { new_password: Zeroizing<Vec<u8>> },
+}
+
+/// Starts a new backup of the phone `udid` into `out` (through sesame-device, so the same
+/// output-folder rules hold: unfinished until the phone says it is done).
+pub fn start_phone_backup(addr: sesame_device::MuxAddr, udid: String, out: PathBuf) -> Job {
+    let status = Arc::new(Mutex::new(JobStatus {
+        kind: JobKind::PhoneBackup,
+        backup: udid.clone(),
+        state: "running".into(),
+        bytes_done: 0,
+        bytes_total: 0,
+        out: out.display().to_string(),
+        lines: Vec::new(),
+        index: None,
+        view: None,
+        error: None,
+    }));
+    let cancel = Arc::new(AtomicBool::new(false));
+    let (st, c) = (status.clone(), cancel.clone());
+    let thread = std::thread::spawn(move || {
+        let opts = sesame_device::BackupOptions {
+            cancel: Some(c),
+            ..Default::default()
+        };
+        let on = |e: &sesame_device::Event| {
+            if let Ok(mut s) = st.lock() {
+                match e {
+                    sesame_device::Event::Progress {
+                        bytes,
+                        percent,
+                        files,
+                    } => {
+                        s.bytes_done = *bytes;
+                        // The phone reports a percentage, not a total: scale to it.
+                        s.bytes_total = match percent {
+                            Some(p) if *p > 0.0 => ((*bytes as f64) * 100.0 / p) as u64,
+                            _ => 0,
+                        };
+                        s.lines = vec![format!("{files} files so far")];
+                    }
+                    sesame_device::Event::TrustPrompt | sesame_device::Event::UnlockToTrust => {
+                        s.lines = vec![
+                            "On the phone: unlock it, tap Trust and enter its passcode.".into(),
+                        ];
+                    }
+                    _ => {}
+                }
+            }
+        };
+        let waits = sesame_device::Waits::default();
+        let r = sesame_device::backup(&addr, Some(&udid), &out, &opts, &waits, &on);
+        if let Ok(mut s) = st.lock() {
+            match r {
+                Ok(rep) => {
+                    s.state = "done".into();
+                    s.lines = vec![format!(
+                        "{} files from the phone{}",
+                        rep.files,
+                        if rep.encrypted {
+                            ", encrypted with its backup password"
+                        } else {
+                            ""
+                        }
+                    )];
+                }
+                Err(sesame_device::DeviceError::Cancelled) => {
+                    s.state = "cancelled".into();
+                    s.error = Some(format!("stopped: {} is not complete", out.display()));
+                }
+                Err(e) => {
+                    s.state = "failed".into();
+                    s.error = Some(e.to_string());
+                }
+            }
+        }
+    });
+    Job {
+        status,
+        cancel,
+        thread: Some(thread),
+    }
 }
 
 /// Starts `work` on `backup` (unlocked with `password`) into `out`.

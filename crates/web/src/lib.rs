@@ -63,6 +63,8 @@ pub struct Config {
     pub checkpoint_interval: Duration,
     /// How long the devices are timed for the plan's estimates.
     pub measure: Duration,
+    /// Where usbmuxd is, for a connected phone (None: USBMUXD_SOCKET_ADDRESS or the default).
+    pub usbmuxd: Option<sesame_device::MuxAddr>,
 }
 
 impl Config {
@@ -87,6 +89,7 @@ impl Config {
             progress_interval: Duration::from_secs(1),
             checkpoint_interval: Duration::from_secs(30),
             measure: Duration::from_millis(300),
+            usbmuxd: None,
         }
     }
 }

@@ -1,6 +1,9 @@
 //! The web app's HTTP API and every security rule, over real HTTP on loopback, against backups
 //! built by Sesame's own builder and the real keybags of ../shared/fixtures.
 
+#[path = "../../device/tests/sim/mod.rs"]
+mod sim;
+
 use serde_json::{json, Value};
 use sesame_backup::builder::BackupBuilder;
 use sesame_backup::keychain::{ItemClass, ItemSpec};
@@ -823,4 +826,99 @@ fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(e.path(), &t).unwrap();
         }
     }
+}
+
+#[test]
+fn a_connected_phone_is_shown_and_its_encryption_turned_off_with_the_found_password() {
+    let w = World::new();
+    // The phone's old backup, encrypted with the password that was forgotten, on this computer.
+    w.backup(sim::UDID, PASSWORD, 10);
+    let phone = sim::Phone::paired();
+    phone.set(|s| {
+        s.will_encrypt = true;
+        s.password = Some(PASSWORD.into());
+    });
+    let src = w.path("phone-files");
+    BackupBuilder::new()
+        .udid(sim::UDID)
+        .device("Anna's iPhone", "iPhone14,2", "17.1")
+        .file("HomeDomain", "Library/SMS/sms.db", b"messages".to_vec())
+        .write(&src)
+        .unwrap();
+    let files = sim::files_of(&src);
+    phone.set(|s| s.files = files);
+    let mut cfg = w.config();
+    cfg.usbmuxd = Some(phone.addr());
+    let server = sesame_web::start(cfg).unwrap();
+    let c = Client::sign_in(&server);
+    let id = c.first_id();
+
+    let p = c.get("/api/phones").json();
+    let one = &p["phones"][0];
+    assert_eq!(one["udid"], sim::UDID, "{p}");
+    assert_eq!(one["name"], "Anna's iPhone");
+    assert_eq!(one["paired"], true);
+    assert_eq!(one["will_encrypt"], true);
+    assert_eq!(one["password_known"], false);
+    assert!(
+        one["reset_text"]
+            .as_str()
+            .unwrap()
+            .contains("Reset All Settings")
+            || one["reset_text"].as_str().unwrap().contains("iOS 11")
+    );
+    // Without the password nothing is sent to the phone.
+    assert_eq!(
+        c.post("/api/phone/encryption-off", &json!({"udid": sim::UDID}))
+            .status,
+        409
+    );
+    assert!(phone.get(|s| s.will_encrypt));
+
+    // Found (here: remembered at once), then encryption off with it.
+    assert_eq!(
+        c.ok("/api/try", &json!({"id": id, "password": PASSWORD}))["right"],
+        true
+    );
+    assert_eq!(
+        c.get("/api/phones").json()["phones"][0]["password_known"],
+        true
+    );
+    let off = c.ok("/api/phone/encryption-off", &json!({"udid": sim::UDID}));
+    assert_eq!(off["will_encrypt"], false, "{off}");
+    assert!(
+        !phone.get(|s| s.will_encrypt),
+        "the phone's setting changed"
+    );
+
+    // A new backup of the phone, readable at once and in the list.
+    let job = c.ok("/api/phone/backup", &json!({"udid": sim::UDID}));
+    assert_eq!(job["kind"], "phone-backup");
+    let done = c.wait("/api/job", |j| j["state"] != "running");
+    assert_eq!(done["state"], "done", "{done}");
+    let out = PathBuf::from(done["out"].as_str().unwrap());
+    let b = sesame_backup::Backup::open(&out).unwrap();
+    assert!(!b.encrypted, "made after encryption was turned off");
+    assert!(!out.join(".sesame-unfinished").exists());
+    let listed = c.backups();
+    assert!(
+        listed["backups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["path"] == out.display().to_string()),
+        "{listed}"
+    );
+}
+
+#[test]
+fn no_phone_is_said_plainly() {
+    let w = World::new();
+    let mut cfg = w.config();
+    cfg.usbmuxd = Some(sesame_device::MuxAddr::Unix(w.path("no-usbmuxd-here")));
+    let server = sesame_web::start(cfg).unwrap();
+    let c = Client::sign_in(&server);
+    let p = c.get("/api/phones").json();
+    assert!(p["phones"].as_array().unwrap().is_empty());
+    assert!(p["message"].as_str().unwrap().contains("usbmuxd"), "{p}");
 }
