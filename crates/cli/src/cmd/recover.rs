@@ -83,6 +83,48 @@ pub struct Args {
     /// Append every finished batch's index range to FILE (indices only; for tests and audits)
     #[arg(long, value_name = "FILE", hide = true)]
     pub trace_file: Option<PathBuf>,
+    /// On a Mac: first ask its Keychain for the "iOS Backup" item (macOS asks for your Mac password)
+    #[arg(long)]
+    pub mac_keychain: bool,
+    /// The macOS `security` tool to ask (tests give a stand-in)
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub security_tool: Option<PathBuf>,
+}
+
+/// `--mac-keychain`: the password the Mac kept for this backup, checked against it, goes into
+/// the potfile, where the recovery then finds it before any search.
+fn ask_mac_keychain(args: &Args, targets: &[Target], potfile: &Potfile) -> anyhow::Result<()> {
+    use sesame_crack::macos_keychain::{default_tool, lookup, KeychainAnswer};
+    let tool = match (&args.security_tool, default_tool()) {
+        (Some(t), _) => t.clone(),
+        (None, Some(t)) => t.to_path_buf(),
+        (None, None) => bail!(
+            "--mac-keychain: only a Mac keeps the \"iOS Backup\" Keychain item; on a Mac, open \
+             Keychain Access and search for \"iOS Backup\" (or run Sesame there)"
+        ),
+    };
+    // The backup's UDID names the item of this device first.
+    let udid = sesame_backup::Backup::open(std::path::Path::new(&args.target))
+        .ok()
+        .and_then(|b| b.info().udid);
+    for t in targets {
+        match lookup(&tool, udid.as_deref(), &t.line) {
+            Ok(KeychainAnswer::Opens(pw)) => {
+                eprintln!("sesame: {}: the Mac's Keychain had the password", t.label);
+                potfile.append(&t.line, &pw)?;
+            }
+            Ok(KeychainAnswer::Wrong(n)) => eprintln!(
+                "sesame: the Mac's Keychain holds {n} backup password(s), none opens {}: \
+                 try them as --old-password, they may be close",
+                t.label
+            ),
+            Ok(KeychainAnswer::None) => eprintln!(
+                "sesame: the Mac's Keychain has no \"iOS Backup\" or \"iPhone Backup\" item"
+            ),
+            Err(e) => eprintln!("sesame: warning: {e}; searching without it"),
+        }
+    }
+    Ok(())
 }
 
 /// `--shard K/N` or `--shard auto`.
@@ -145,6 +187,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         None => None,
     };
     let potfile = Potfile::open(args.potfile.as_deref());
+    if args.mac_keychain {
+        ask_mac_keychain(&args, &targets, &potfile)?;
+    }
     let default_plan = args.sources.is_default_plan() && !args.sources.wider;
     super::candidates::print_notes(&args.sources);
     let sources: SourceArgs = args.sources;
