@@ -49,6 +49,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once per run: the size of the largest variant (recover's many options) costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// List the backups found in the default folders (and --root DIR)
     List(cmd::list::Args),
