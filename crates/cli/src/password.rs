@@ -142,6 +142,32 @@ fn set_echo(on: bool) -> bool {
         .unwrap_or(false)
 }
 
+/// A new password: from the first line of `file`, else SESAME_NEW_PASSWORD, else asked twice
+/// on the terminal. `unchanged` says what did not happen when the two answers differ
+/// ("nothing was written").
+pub fn new_password(
+    file: Option<&std::path::Path>,
+    unchanged: &str,
+) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+    if let Some(f) = file {
+        let bytes = Zeroizing::new(
+            std::fs::read(f)
+                .with_context(|| format!("cannot read the new password file {}", f.display()))?,
+        );
+        return Ok(Zeroizing::new(first_line(&bytes)));
+    }
+    if let Some(v) = std::env::var_os("SESAME_NEW_PASSWORD") {
+        return Ok(Zeroizing::new(v.into_encoded_bytes()));
+    }
+    let a = prompt_password("New backup password: ")
+        .context("no new password given: use --new-password-file FILE or SESAME_NEW_PASSWORD")?;
+    let b = prompt_password("Again: ")?;
+    if a != b {
+        bail!("the two new passwords differ; {unchanged}");
+    }
+    Ok(a)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,6 +40,24 @@ pub struct JobStatus {
     pub error: Option<String>,
 }
 
+impl JobStatus {
+    /// A job that has just started, shared with its thread.
+    fn running(kind: JobKind, backup: &str, out: &std::path::Path) -> Arc<Mutex<JobStatus>> {
+        Arc::new(Mutex::new(JobStatus {
+            kind,
+            backup: backup.to_string(),
+            state: "running".into(),
+            bytes_done: 0,
+            bytes_total: 0,
+            out: out.display().to_string(),
+            lines: Vec::new(),
+            index: None,
+            view: None,
+            error: None,
+        }))
+    }
+}
+
 pub struct Job {
     pub status: Arc<Mutex<JobStatus>>,
     pub cancel: Arc<AtomicBool>,
@@ -73,18 +91,7 @@ pub enum Work {
 /// Starts a new backup of the phone `udid` into `out` (through sesame-device, so the same
 /// output-folder rules hold: unfinished until the phone says it is done).
 pub fn start_phone_backup(addr: sesame_device::MuxAddr, udid: String, out: PathBuf) -> Job {
-    let status = Arc::new(Mutex::new(JobStatus {
-        kind: JobKind::PhoneBackup,
-        backup: udid.clone(),
-        state: "running".into(),
-        bytes_done: 0,
-        bytes_total: 0,
-        out: out.display().to_string(),
-        lines: Vec::new(),
-        index: None,
-        view: None,
-        error: None,
-    }));
+    let status = JobStatus::running(JobKind::PhoneBackup, &udid, &out);
     let cancel = Arc::new(AtomicBool::new(false));
     let (st, c) = (status.clone(), cancel.clone());
     let thread = std::thread::spawn(move || {
@@ -164,18 +171,7 @@ pub fn start(
         Work::Export => JobKind::Export,
         Work::ChangePassword { .. } => JobKind::ChangePassword,
     };
-    let status = Arc::new(Mutex::new(JobStatus {
-        kind,
-        backup: backup_id.to_string(),
-        state: "running".into(),
-        bytes_done: 0,
-        bytes_total: 0,
-        out: out.display().to_string(),
-        lines: Vec::new(),
-        index: None,
-        view: None,
-        error: None,
-    }));
+    let status = JobStatus::running(kind, backup_id, &out);
     let cancel = Arc::new(AtomicBool::new(false));
     let (st, c) = (status.clone(), cancel.clone());
     let thread = std::thread::spawn(move || {

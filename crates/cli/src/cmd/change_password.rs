@@ -1,6 +1,6 @@
 //! `sesame change-password`: a copy of the backup that opens with a new password.
 
-use crate::password::{first_line, prompt_password, PasswordArgs};
+use crate::password::PasswordArgs;
 use anyhow::{bail, Context};
 use sesame_backup::write::{rekey_backup, WriteOptions};
 use sesame_backup::BackupError;
@@ -25,24 +25,8 @@ pub struct Args {
 }
 
 fn new_password(args: &Args) -> anyhow::Result<Zeroizing<Vec<u8>>> {
-    let pw = if let Some(f) = &args.new_password_file {
-        let bytes = Zeroizing::new(
-            std::fs::read(f)
-                .with_context(|| format!("cannot read the new password file {}", f.display()))?,
-        );
-        Zeroizing::new(first_line(&bytes))
-    } else if let Some(v) = std::env::var_os("SESAME_NEW_PASSWORD") {
-        Zeroizing::new(v.into_encoded_bytes())
-    } else {
-        let a = prompt_password("New backup password: ").context(
-            "no new password given: use --new-password-file FILE or SESAME_NEW_PASSWORD",
-        )?;
-        let b = prompt_password("Again: ")?;
-        if a != b {
-            bail!("the two new passwords differ; nothing was written");
-        }
-        a
-    };
+    let pw =
+        crate::password::new_password(args.new_password_file.as_deref(), "nothing was written")?;
     if pw.is_empty() {
         bail!("the new password is empty (hint: to remove the password, use `sesame decrypt`)");
     }

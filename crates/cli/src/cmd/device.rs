@@ -2,7 +2,7 @@
 //! honoured as libimobiledevice honours it). Not yet run against a real iPhone: tested
 //! against a simulated one.
 
-use crate::password::{first_line, prompt_password, PasswordArgs};
+use crate::password::PasswordArgs;
 use anyhow::{anyhow, bail, Context};
 use sesame_device::{DeviceError, Encryption, Event, Link, MuxAddr, Waits};
 use std::io::IsTerminal;
@@ -191,24 +191,7 @@ fn utf8(p: Zeroizing<Vec<u8>>, what: &str) -> anyhow::Result<Zeroizing<String>> 
 }
 
 fn new_password(file: Option<&Path>) -> anyhow::Result<Zeroizing<String>> {
-    let pw = if let Some(f) = file {
-        let bytes = Zeroizing::new(
-            std::fs::read(f)
-                .with_context(|| format!("cannot read the new password file {}", f.display()))?,
-        );
-        Zeroizing::new(first_line(&bytes))
-    } else if let Some(v) = std::env::var_os("SESAME_NEW_PASSWORD") {
-        Zeroizing::new(v.into_encoded_bytes())
-    } else {
-        let a = prompt_password("New backup password: ").context(
-            "no new password given: use --new-password-file FILE or SESAME_NEW_PASSWORD",
-        )?;
-        let b = prompt_password("Again: ")?;
-        if a != b {
-            bail!("the two new passwords differ; nothing was changed");
-        }
-        a
-    };
+    let pw = crate::password::new_password(file, "nothing was changed")?;
     utf8(pw, "new password")
 }
 
