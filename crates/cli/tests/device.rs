@@ -193,6 +193,13 @@ fn forgot_explains_reset_all_settings_waits_and_backs_up() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Standard error is read on its own thread so that a failure can show it.
+    let stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::BufReader::new(stderr), &mut s).ok();
+        s
+    });
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let mut said = String::new();
     for l in lines.by_ref() {
@@ -211,7 +218,8 @@ fn forgot_explains_reset_all_settings_waits_and_backs_up() {
         said.push('\n');
     }
     let status = child.wait().unwrap();
-    assert!(status.success(), "{said}");
+    let errors = errors.join().unwrap();
+    assert!(status.success(), "{said}\nstderr:\n{errors}");
     assert!(said.contains("Backup encryption is off"), "{said}");
     let o = sesame(&["files", out.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
