@@ -171,7 +171,23 @@ const CASES: &[(&str, &str, &str, u64)] = &[
         "lena2103",
         120,
     ),
+    (
+        "first-listed name with the first-listed date",
+        "words = [\"Zeno\", \"Benedetta\", \"Aurelio\", \"Lucca\"]\ndates = [\"1971-06-02\", \"1999-10-20\", \"2003-01-08\"]",
+        "Zeno1971",
+        BOUND_FIRST_LISTED,
+    ),
+    (
+        "a line of words in sentence case, spaces kept",
+        "words = [\"all you need is love\", \"Marta\", \"Leeds\"]",
+        "All you need is love",
+        BOUND_SENTENCE,
+    ),
 ];
+
+/// Bounds of the cases above, for the comparisons below.
+const BOUND_FIRST_LISTED: u64 = 40;
+const BOUND_SENTENCE: u64 = 40;
 
 /// Guesses walked at most per case: the hint tier, the common passwords and all PINs.
 const WALK_LIMIT: u64 = 2_000_000;
@@ -200,6 +216,53 @@ fn behaviour_ranks() {
         println!("{behaviour}: `{answer}` at {shown} (bound {bound})");
         if rank.is_none_or(|r| r > bound) {
             failures.push(format!("{behaviour}: {answer} at {shown}, bound {bound}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Pairs of guesses from one hints file: the first must come before the second. They pin the
+/// order of behaviours against each other, which bounds alone do not.
+const BEFORE: &[(&str, &str, &str, &str)] = &[
+    (
+        // Listed last, first in byte order, with the more popular year: only the list's order
+        // puts it behind.
+        "the first things listed before the last",
+        "words = [\"Zeno\", \"Benedetta\", \"Aurelio\", \"Lucca\"]\ndates = [\"1971-06-02\", \"1999-10-20\", \"2003-01-08\"]",
+        "Zeno1971",
+        "Aurelio2003",
+    ),
+    (
+        "an old passcode after a name before the passcode counted up",
+        "words = [\"Hector\", \"Cadiz\"]\npasswords = [\"7319\"]",
+        "hector7319",
+        "7320",
+    ),
+    (
+        "a short number after a name before the number alone",
+        "words = [\"Ottilie\", \"Bremen\"]\nnumbers = [\"47\"]",
+        "ottilie47",
+        "47",
+    ),
+    (
+        "a long line with its spaces before a two-word name with spaces",
+        "words = [\"all you need is love\", \"santa fe\"]",
+        "All you need is love",
+        "Santa fe",
+    ),
+];
+
+#[test]
+fn behaviours_in_order() {
+    let mut failures = Vec::new();
+    for &(what, toml, first, second) in BEFORE {
+        let hints = Hints::from_toml(toml, "case.toml").unwrap();
+        let (a, b) = (rank_of(&hints, first), rank_of(&hints, second));
+        println!("{what}: `{first}` at {a:?}, `{second}` at {b:?}");
+        match (a, b) {
+            (Some(a), Some(b)) if a < b => {}
+            (Some(_), None) => {}
+            _ => failures.push(format!("{what}: {first} at {a:?}, {second} at {b:?}")),
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");

@@ -150,8 +150,9 @@ pub fn rank(
     let mut word_list: Vec<(Vec<String>, String, f64)> = Vec::new();
     // Spellings that are not a word's forms (a mnemonic's letters), decorated the same way.
     let mut extra_forms: Vec<(String, f64)> = Vec::new();
-    for (tokens, typed) in &words {
-        let each = share(KIND_WORD) / words.len() as f64;
+    let word_order = listed_order(words.len());
+    for ((tokens, typed), order) in words.iter().zip(&word_order) {
+        let each = share(KIND_WORD) * order / words.len() as f64;
         let mut whole = each;
         let mnemonic = mnemonic_forms(typed);
         if !mnemonic.is_empty() {
@@ -235,8 +236,8 @@ pub fn rank(
             }
         }
     }
-    for (tokens, _) in &words {
-        let w = share(KIND_WORD) / words.len() as f64 * WORD_DOUBLED;
+    for ((tokens, _), order) in words.iter().zip(&word_order) {
+        let w = share(KIND_WORD) * order / words.len() as f64 * WORD_DOUBLED;
         let best_affix = pair_affixes.first().map_or(0.0, |a| a.weight);
         for (form, wf) in pair_forms(tokens, tokens, SCORE_FLOOR / (w * best_affix)) {
             decorate(&mut acc, &form, w * wf, &pair_affixes);
@@ -245,8 +246,12 @@ pub fn rank(
 
     // Two different words run together, in both orders.
     if n_pairs > 0 {
-        // Each unordered pair an equal share, split between its two orders.
-        let per_pair = share(KIND_PAIR) / (n_pairs as f64 / 2.0);
+        // Each unordered pair a share by where its words were listed, split between its two
+        // orders.
+        let order = &word_order[..pair_words];
+        let products: f64 =
+            order.iter().sum::<f64>().powi(2) - order.iter().map(|o| o * o).sum::<f64>();
+        let per_pair = share(KIND_PAIR) * 2.0 / products;
         let best_case = PAIR_CASES.iter().copied().fold(0.0, f64::max);
         let best_join = PAIR_JOINERS.iter().map(|j| j.1).fold(0.0, f64::max);
         let best_affix = pair_affixes.first().map_or(0.0, |a| a.weight);
@@ -255,12 +260,12 @@ pub fn rank(
                 if i == j {
                     continue;
                 }
-                let order = if i < j {
+                let given = if i < j {
                     PAIR_GIVEN_ORDER
                 } else {
                     PAIR_REVERSED
                 };
-                let w = per_pair * order;
+                let w = per_pair * order[i] * order[j] * given;
                 if w * best_case * best_join * best_affix < SCORE_FLOOR {
                     continue;
                 }
@@ -276,21 +281,26 @@ pub fn rank(
     if digits_present {
         let items = (hints.dates.len() + hints.numbers.len()) as f64;
         let w = share(KIND_DIGITS) * (1.0 - DIGITS_COMBINED) / items;
-        for d in &hints.dates {
+        for (d, order) in hints.dates.iter().zip(listed_order(hints.dates.len())) {
             for (s, ws) in date_fragments(d, false).items {
-                acc.add(s, w * ws);
+                acc.add(s, w * order * ws);
             }
         }
-        for n in &hints.numbers {
+        for (n, order) in hints.numbers.iter().zip(listed_order(hints.numbers.len())) {
+            let w = w * order;
             if n.len() >= 10 {
                 for (s, ws) in phone_pieces(n, &PHONE_ALONE) {
                     acc.add(s, w * ws);
                 }
                 continue;
             }
-            acc.add(n.clone(), w * (1.0 - NUMBER_DOUBLED));
             if n.len() <= 3 {
+                // A lucky number or an area code: an ending, hardly a password on its own.
+                let w = w * NUMBER_SHORT_ALONE;
+                acc.add(n.clone(), w * (1.0 - NUMBER_DOUBLED));
                 acc.add(n.repeat(2), w * NUMBER_DOUBLED);
+            } else {
+                acc.add(n.clone(), w);
             }
         }
         let items = item_digit_pools(hints);
@@ -389,6 +399,17 @@ pub fn rank(
     out
 }
 
+/// The weight of each of `n` listed items by its place in the list, mean 1: people name first
+/// what matters most to them (their own name, their partner, their birthday), and the password
+/// is made from those far more often than from the fifth thing they thought of.
+fn listed_order(n: usize) -> Vec<f64> {
+    let raw: Vec<f64> = (0..n)
+        .map(|i| LISTED_DECAY.powi(i.min(64) as i32).max(LISTED_FLOOR))
+        .collect();
+    let sum: f64 = raw.iter().sum();
+    raw.into_iter().map(|w| w * n as f64 / sum).collect()
+}
+
 /// Adds the entries of a ranked list with weight `share / r^ZIPF`, normalised over the whole
 /// list.
 fn zipf(acc: &mut Acc, list: RankedList, share: f64) {
@@ -449,10 +470,11 @@ fn swap_case(s: &str) -> String {
 /// Spellings of one word or phrase: case, joiner (for phrases), letter-for-digit swaps.
 fn word_forms(tokens: &[String], typed: &str) -> Vec<(String, f64)> {
     let mut cased = Table::default();
-    let joiners: &[(&str, f64)] = if tokens.len() > 1 {
-        &PHRASE_JOINERS
-    } else {
-        &[("", 1.0)]
+    // A line of three words or more is typed as a sentence more often than a name is.
+    let (joiners, first_only): (&[(&str, f64)], f64) = match tokens.len() {
+        1 => (&[("", 1.0)], 0.0),
+        2 => (&PHRASE_JOINERS, CASE_CAPITAL_FIRST_ONLY),
+        _ => (&SENTENCE_JOINERS, CASE_SENTENCE),
     };
     for &(j, wj) in joiners {
         let lower = tokens.join(j);
@@ -464,7 +486,7 @@ fn word_forms(tokens: &[String], typed: &str) -> Vec<(String, f64)> {
         cased.add(lower.clone(), wj * CASE_LOWER);
         cased.add(capital.clone(), wj * CASE_CAPITAL);
         if tokens.len() > 1 {
-            cased.add(capitalise(&lower), wj * CASE_CAPITAL_FIRST_ONLY);
+            cased.add(capitalise(&lower), wj * first_only);
         }
         cased.add(lower.to_uppercase(), wj * CASE_UPPER);
         cased.add(swap_case(&capital), wj * CASE_INVERTED);
@@ -1043,8 +1065,8 @@ fn hint_digit_pool(hints: &Hints) -> Vec<(String, f64)> {
 /// number, less for digits found elsewhere (an old passcode, a username's digits).
 fn item_digit_pools(hints: &Hints) -> Vec<(Vec<(String, f64)>, f64)> {
     let mut out = Vec::new();
-    for d in &hints.dates {
-        out.push((date_fragments(d, true).sorted(), 1.0));
+    for (d, order) in hints.dates.iter().zip(listed_order(hints.dates.len())) {
+        out.push((date_fragments(d, true).sorted(), order));
     }
     let number_pool = |n: &str| -> Vec<(String, f64)> {
         let year_like = n.len() == 4 && (n.starts_with("19") || n.starts_with("20"));
@@ -1056,8 +1078,8 @@ fn item_digit_pools(hints: &Hints) -> Vec<(Vec<(String, f64)>, f64)> {
             vec![(n.to_string(), 1.0)]
         }
     };
-    for n in &hints.numbers {
-        out.push((number_pool(n), 1.0));
+    for (n, order) in hints.numbers.iter().zip(listed_order(hints.numbers.len())) {
+        out.push((number_pool(n), order));
     }
     // An old passcode is a number the owner typed for years: it ends words too.
     for pw in &hints.passwords {
@@ -1161,17 +1183,24 @@ fn password_edits(acc: &mut Acc, pw: &str, weight: f64, hint_digits: &[(String, 
         return; // every edit weighs less than the password
     }
     let (stem, digits, symbols) = split_tail(pw);
+    // A passcode (digits only) is reused or lengthened, seldom counted up or given a symbol.
+    let passcode = stem.is_empty() && symbols.is_empty();
+    let (step_share, symbol_share) = if passcode {
+        (PW_PASSCODE_STEP, PW_PASSCODE_SYMBOL)
+    } else {
+        (PW_DIGITS_STEP, PW_SYMBOL_APPEND)
+    };
 
     // The digit ending.
     let mut d = Table::default();
     d.add(digits.to_string(), PW_DIGITS_KEEP);
     let append_share;
     if digits.is_empty() {
-        append_share = PW_DIGITS_APPEND + PW_DIGITS_STEP;
+        append_share = PW_DIGITS_APPEND + step_share;
     } else {
         append_share = PW_DIGITS_APPEND * PW_APPEND_WHEN_DIGITS;
         for (s, w) in digit_steps(digits) {
-            d.add(s, PW_DIGITS_STEP * w);
+            d.add(s, step_share * w);
         }
         d.add(digits[..digits.len() - 1].to_string(), PW_DIGITS_DROP_LAST);
         d.add(String::new(), PW_DIGITS_DROP_ALL);
@@ -1202,7 +1231,7 @@ fn password_edits(acc: &mut Acc, pw: &str, weight: f64, hint_digits: &[(String, 
     s.add(symbols.to_string(), PW_SYMBOL_KEEP);
     let sym_sum: f64 = SYMBOLS.iter().map(|x| x.1).sum();
     for (x, w) in SYMBOLS {
-        s.add(format!("{symbols}{x}"), PW_SYMBOL_APPEND * w / sym_sum);
+        s.add(format!("{symbols}{x}"), symbol_share * w / sym_sum);
         if !symbols.is_empty() && x != symbols {
             s.add(x.to_string(), PW_SYMBOL_REPLACE * w / sym_sum);
         }

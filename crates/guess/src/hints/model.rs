@@ -15,11 +15,18 @@
 /// common passwords and PINs are mixed in at low weight because the owner may not have used
 /// anything personal at all.
 pub const KIND_WORD: f64 = 0.40;
-pub const KIND_PAIR: f64 = 0.12;
+pub const KIND_PAIR: f64 = 0.10;
 pub const KIND_PASSWORD: f64 = 0.45;
 pub const KIND_DIGITS: f64 = 0.15;
-pub const KIND_COMMON: f64 = 0.10;
+pub const KIND_COMMON: f64 = 0.07;
 pub const KIND_PIN: f64 = 0.05;
+
+/// Of the words, dates and numbers a person lists, each weighs this much of the one before it
+/// (down to the floor, as a share of the first): the first things named are the ones that
+/// matter most to them, and passwords are made from those (in the studies' targeted guessing,
+/// the owner's own name and birthday lead).
+pub const LISTED_DECAY: f64 = 0.5;
+pub const LISTED_FLOOR: f64 = 0.1;
 
 /// A word typed twice ("lunaluna"), as a share of the word.
 pub const WORD_DOUBLED: f64 = 0.01;
@@ -28,6 +35,8 @@ pub const WORD_DOUBLED: f64 = 0.01;
 /// other ("0714", "141995"); and of a short number typed twice ("1414").
 pub const DIGITS_COMBINED: f64 = 0.08;
 pub const NUMBER_DOUBLED: f64 = 0.05;
+/// A number of 1 to 3 digits typed alone, against a longer one: such numbers end words.
+pub const NUMBER_SHORT_ALONE: f64 = 0.15;
 
 /// Of an old password's share, how much goes to its letters treated as a word (a new ending on
 /// the same stem: "rainbow7" -> "Rainbow2024!").
@@ -59,6 +68,18 @@ pub const PHRASE_JOINERS: [(&str, f64); 5] = [
     ("-", 0.04),
     (".", 0.04),
 ];
+
+/// What joins the words of a line of three words or more ("go with the flow"), and the
+/// share of its sentence case ("Go with the flow"): typed as written more often than a
+/// two-word name is.
+pub const SENTENCE_JOINERS: [(&str, f64); 5] = [
+    ("", 0.55),
+    (" ", 0.30),
+    ("_", 0.05),
+    ("-", 0.05),
+    (".", 0.05),
+];
+pub const CASE_SENTENCE: f64 = 0.20;
 
 /// What joins two separate words ("toby" + "smith").
 pub const PAIR_JOINERS: [(&str, f64); 8] = [
@@ -105,7 +126,7 @@ pub const AFFIX_HINT_DIGITS: f64 = 0.28;
 pub const AFFIX_GENERIC_DIGITS: f64 = 0.20;
 pub const AFFIX_SYMBOL: f64 = 0.08;
 /// Digits then a symbol: "luna1995!".
-pub const AFFIX_DIGITS_SYMBOL: f64 = 0.07;
+pub const AFFIX_DIGITS_SYMBOL: f64 = 0.10;
 /// A separator, then digits: "luna_1995", "luna@14".
 pub const AFFIX_SEPARATED_DIGITS: f64 = 0.025;
 pub const AFFIX_HINT_PREFIX: f64 = 0.03;
@@ -118,7 +139,7 @@ pub const AFFIX_WORD_PREFIX: f64 = 0.01;
 pub const WORD_PREFIXES: [(&str, f64); 3] = [("ilove", 0.75), ("my", 0.20), ("iluv", 0.05)];
 
 /// For two words run together, how much more often they stand with nothing around them.
-pub const PAIR_AFFIX_NONE: f64 = 0.55;
+pub const PAIR_AFFIX_NONE: f64 = 0.50;
 
 /// Of the "digits then symbol" endings, how many use the hints' digits.
 pub const DIGITS_SYMBOL_FROM_HINTS: f64 = 0.6;
@@ -261,6 +282,10 @@ pub const PW_DIGITS_KEEP: f64 = 0.55;
 pub const PW_DIGITS_STEP: f64 = 0.25;
 pub const PW_DIGITS_APPEND: f64 = 0.12;
 pub const PW_DIGITS_DROP_LAST: f64 = 0.03;
+/// For an old passcode (digits only), counting it up and adding a symbol are rarer: the
+/// shares that replace `PW_DIGITS_STEP` and `PW_SYMBOL_APPEND`.
+pub const PW_PASSCODE_STEP: f64 = 0.05;
+pub const PW_PASSCODE_SYMBOL: f64 = 0.03;
 pub const PW_DIGITS_DROP_ALL: f64 = 0.03;
 /// When the password has no digit ending, the "step" share goes to appending digits; when it
 /// has one, appending more digits to it is rarer by this factor ("rainbow71").
