@@ -183,6 +183,12 @@ const CASES: &[(&str, &str, &str, u64)] = &[
         "All you need is love",
         BOUND_SENTENCE,
     ),
+    (
+        "a street's name without its kind, with the house number",
+        "words = [\"Juniper Lane\", \"Oswald\", \"Fergus\"]\nnumbers = [\"4417\"]",
+        "Juniper4417",
+        25,
+    ),
 ];
 
 /// Bounds of the cases above, for the comparisons below.

@@ -168,11 +168,11 @@ pub fn rank(
                 extra_forms.push((f, each * m * wf));
             }
         }
-        let pieces = phrase_pieces(tokens);
+        let (pieces, piece_share) = phrase_pieces(tokens);
         if !pieces.is_empty() {
-            whole -= each * PHRASE_PIECE;
+            whole -= each * piece_share;
             for (piece, wp) in pieces {
-                word_list.push((vec![piece.clone()], piece, each * PHRASE_PIECE * wp));
+                word_list.push((vec![piece.clone()], piece, each * piece_share * wp));
             }
         }
         if let Some((letters, _)) = username_parts(typed) {
@@ -332,15 +332,22 @@ pub fn rank(
 
     // Old passwords and their edits.
     // Words that may take the place of an old password's letters: the hint words and the
-    // other old passwords' words, as (lower case, as typed).
-    let mut reuse_words: Vec<(String, String)> = words
+    // other old passwords' words, as (lower case, as typed, weight).
+    let mut reuse_words: Vec<(String, String, f64)> = words
         .iter()
-        .map(|(tokens, typed)| (tokens.concat(), typed.split_whitespace().collect()))
+        .zip(&word_order)
+        .map(|((tokens, typed), order)| {
+            (tokens.concat(), typed.split_whitespace().collect(), *order)
+        })
         .collect();
     for pw in &hints.passwords {
         let letters = leading_letters(pw);
         if letters.chars().count() >= 3 {
-            reuse_words.push((letters.to_lowercase(), letters.to_string()));
+            reuse_words.push((
+                letters.to_lowercase(),
+                letters.to_string(),
+                PW_REUSE_OTHER_PASSWORD,
+            ));
         }
     }
     for pw in &hints.passwords {
@@ -622,12 +629,20 @@ fn mnemonic_forms(typed: &str) -> Vec<(String, f64)> {
 }
 
 /// The words of a short phrase (2 or 3 words) that may stand alone, with shares summing to 1:
-/// the first and last words weigh most. Small and generic words are left out.
-fn phrase_pieces(tokens: &[String]) -> Vec<(String, f64)> {
+/// the first and last words weigh most. Small and generic words are left out. With them, the
+/// share of the phrase's weight they take: more for a street ("sycamore court"), whose kind
+/// of street people leave out.
+fn phrase_pieces(tokens: &[String]) -> (Vec<(String, f64)>, f64) {
     if !(2..=3).contains(&tokens.len()) {
-        return Vec::new();
+        return (Vec::new(), 0.0);
     }
     let last = tokens.len() - 1;
+    if STREET_KINDS.contains(&tokens[last].as_str()) {
+        let name: String = tokens[..last].concat();
+        if name.chars().count() >= 3 && name.chars().all(char::is_alphabetic) {
+            return (vec![(name, 1.0)], PHRASE_PIECE_STREET);
+        }
+    }
     let mut t = Table::default();
     for (i, tok) in tokens.iter().enumerate() {
         if tok.chars().count() < 3
@@ -639,7 +654,7 @@ fn phrase_pieces(tokens: &[String]) -> Vec<(String, f64)> {
         let w = if i == 0 || i == last { 1.0 } else { 0.4 };
         t.add(tok.clone(), w);
     }
-    t.normalised(1.0).sorted()
+    (t.normalised(1.0).sorted(), PHRASE_PIECE)
 }
 
 /// A username or the local part of an e-mail address split into its letters and its digits
@@ -840,25 +855,24 @@ fn like_case(like: &str, word: &str) -> String {
 /// An old password's structure with another word in place of its leading letters, as (new
 /// password, share, summing to 1 over all): the new word in the old one's case pattern, or as
 /// it was typed. Empty when the password does not start with a word followed by something.
-fn structure_reuses(pw: &str, words: &[(String, String)]) -> Vec<(String, f64)> {
+fn structure_reuses(pw: &str, words: &[(String, String, f64)]) -> Vec<(String, f64)> {
     let letters = leading_letters(pw);
     let rest = &pw[letters.len()..];
     if letters.chars().count() < 3 || rest.is_empty() {
         return Vec::new();
     }
     let own = letters.to_lowercase();
-    let others: Vec<&(String, String)> = words
+    let others: Vec<&(String, String, f64)> = words
         .iter()
-        .filter(|(lower, _)| *lower != own && !lower.is_empty())
+        .filter(|(lower, _, _)| *lower != own && !lower.is_empty())
         .collect();
     let mut t = Table::default();
-    let each = 1.0 / others.len().max(1) as f64;
-    for (lower, typed) in others {
+    for (lower, typed, w) in others {
         let like_old = like_case(letters, lower);
-        t.add(format!("{like_old}{rest}"), each * PW_REUSE_CASE_OLD);
-        t.add(format!("{typed}{rest}"), each * (1.0 - PW_REUSE_CASE_OLD));
+        t.add(format!("{like_old}{rest}"), w * PW_REUSE_CASE_OLD);
+        t.add(format!("{typed}{rest}"), w * (1.0 - PW_REUSE_CASE_OLD));
     }
-    t.sorted()
+    t.normalised(1.0).sorted()
 }
 
 /// The most common passwords changed as people change them: capitalised, with "!", with the

@@ -380,6 +380,33 @@ pub const ZIPF: f64 = 1.0;
 /// typed alone (a street without "court", a team by its nickname). Split over the words:
 /// the first and the last are the ones people keep.
 pub const PHRASE_PIECE: f64 = 0.15;
+/// Of a street's share ("sycamore court", "elm street"), its name without the kind of street.
+pub const PHRASE_PIECE_STREET: f64 = 0.40;
+/// The kinds of street, as the last word of a hint.
+pub const STREET_KINDS: [&str; 22] = [
+    "street",
+    "st",
+    "road",
+    "rd",
+    "avenue",
+    "ave",
+    "lane",
+    "ln",
+    "drive",
+    "dr",
+    "court",
+    "ct",
+    "way",
+    "place",
+    "pl",
+    "boulevard",
+    "blvd",
+    "terrace",
+    "close",
+    "crescent",
+    "circle",
+    "grove",
+];
 /// Words too small or too generic to stand alone as a password's word.
 pub const PHRASE_PIECE_SKIP: [&str; 20] = [
     "the", "of", "and", "a", "an", "in", "on", "at", "to", "for", "with", "from", "st", "rd",
@@ -414,7 +441,7 @@ pub const PHONE_ALONE: [(usize, f64); 4] = [(4, 0.15), (7, 0.30), (10, 0.10), (0
 
 /// Initials of the listed names ("w", "h", "c" -> "whc"), a kind of its own: a run of 2 to 4
 /// names in the order listed (a family), with a year or date after them most often.
-pub const KIND_INITIALS: f64 = 0.02;
+pub const KIND_INITIALS: f64 = 0.03;
 /// Share of each run length (2, 3, 4 names).
 pub const INITIALS_RUNS: [(usize, f64); 3] = [(2, 0.40), (3, 0.40), (4, 0.20)];
 /// Case of initials: lower, UPPER, first capital.
@@ -443,6 +470,9 @@ pub const PW_INNER_SYMBOL_DROP: f64 = 0.02;
 pub const PW_STRUCTURE_REUSE: f64 = 0.08;
 /// Case of the new word: the old password's pattern, or as the word was typed.
 pub const PW_REUSE_CASE_OLD: f64 = 0.6;
+/// How much more a word of another old password weighs in that place than a hint word (parts
+/// of two old passwords combined: the owner reuses what they typed before).
+pub const PW_REUSE_OTHER_PASSWORD: f64 = 3.0;
 
 /// Common passwords (lower case in the list) changed the way people change them: of the
 /// weight of the listed spelling, capitalised ("Princess"), with "!", with one of the hints'
