@@ -483,6 +483,24 @@ fn word_forms(tokens: &[String], typed: &str) -> Vec<(String, f64)> {
         2 => (&PHRASE_JOINERS, CASE_CAPITAL_FIRST_ONLY),
         _ => (&SENTENCE_JOINERS, CASE_SENTENCE),
     };
+    // The case the hint was typed in says a little about the case of the password.
+    let letters = || typed.chars().filter(|c| c.is_alphabetic());
+    let typed_lower = letters().all(char::is_lowercase);
+    let typed_capital = typed.chars().next().is_some_and(char::is_uppercase)
+        && letters().skip(1).all(char::is_lowercase);
+    let (w_lower, w_capital) = if typed_lower {
+        (
+            CASE_LOWER + CASE_TYPED_SHIFT,
+            CASE_CAPITAL - CASE_TYPED_SHIFT,
+        )
+    } else if typed_capital {
+        (
+            CASE_LOWER - CASE_TYPED_SHIFT,
+            CASE_CAPITAL + CASE_TYPED_SHIFT,
+        )
+    } else {
+        (CASE_LOWER, CASE_CAPITAL)
+    };
     for &(j, wj) in joiners {
         let lower = tokens.join(j);
         let capital: String = tokens
@@ -490,8 +508,8 @@ fn word_forms(tokens: &[String], typed: &str) -> Vec<(String, f64)> {
             .map(|t| capitalise(t))
             .collect::<Vec<_>>()
             .join(j);
-        cased.add(lower.clone(), wj * CASE_LOWER);
-        cased.add(capital.clone(), wj * CASE_CAPITAL);
+        cased.add(lower.clone(), wj * w_lower);
+        cased.add(capital.clone(), wj * w_capital);
         if tokens.len() > 1 {
             cased.add(capitalise(&lower), wj * first_only);
         }

@@ -56,6 +56,9 @@ pub const CASE_UPPER: f64 = 0.07;
 /// Capitalised while Caps Lock was on: "lUNA".
 pub const CASE_INVERTED: f64 = 0.03;
 pub const CASE_AS_TYPED: f64 = 0.15;
+/// Moved from one of lower case and capitalised to the other when the hint was typed that
+/// way ("ingrid" -> "ingrid1963" more often; "Maeve" -> "Maeve2000").
+pub const CASE_TYPED_SHIFT: f64 = 0.05;
 
 /// Case of two words run together: lower-lower, Cap-Cap, Cap-lower, UPPER, Caps Lock, camel.
 pub const PAIR_CASES: [f64; 6] = [0.45, 0.33, 0.10, 0.06, 0.03, 0.03];
@@ -100,12 +103,12 @@ pub const LEET_SHARE: f64 = 0.06;
 /// these chances (the rest of each row: left alone). Several kinds at once ("s0ph1e") are as
 /// possible as one; the outcome "nothing swapped" is excluded and the rest renormalised.
 pub const LEET_KINDS: [(char, &[(char, f64)]); 9] = [
-    ('a', &[('4', 0.35), ('@', 0.40)]),
-    ('e', &[('3', 0.80)]),
-    ('i', &[('1', 0.60), ('!', 0.10)]),
-    ('o', &[('0', 0.80)]),
-    ('s', &[('5', 0.35), ('$', 0.35)]),
-    ('t', &[('7', 0.40)]),
+    ('a', &[('4', 0.25), ('@', 0.30)]),
+    ('e', &[('3', 0.55)]),
+    ('i', &[('1', 0.45), ('!', 0.08)]),
+    ('o', &[('0', 0.55)]),
+    ('s', &[('5', 0.25), ('$', 0.25)]),
+    ('t', &[('7', 0.30)]),
     ('l', &[('1', 0.25)]),
     ('g', &[('9', 0.15)]),
     ('b', &[('8', 0.10)]),
@@ -318,7 +321,7 @@ pub const PW_SYMBOL_REPLACE: f64 = 0.02;
 pub const PW_CASES: [f64; 6] = [0.60, 0.09, 0.10, 0.05, 0.10, 0.04];
 
 /// Letter-for-digit swaps in an old password.
-pub const PW_LEET: f64 = 0.03;
+pub const PW_LEET: f64 = 0.06;
 
 /// Date fragments, as `(format, weight after a word, weight alone)`. Alone, a date is most
 /// often a phone passcode (4 or 6 digits) or the full date; after a word, the year dominates.
