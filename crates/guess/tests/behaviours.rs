@@ -189,6 +189,24 @@ const CASES: &[(&str, &str, &str, u64)] = &[
         "Juniper4417",
         25,
     ),
+    (
+        "a month of a year, written in words, as digits",
+        "words = [\"Casimir\", \"Lisbon\"]\ndates = [\"October 2009\"]",
+        "102009",
+        10,
+    ),
+    (
+        "a month of a year, written in words, by its name",
+        "words = [\"Casimir\", \"Lisbon\"]\ndates = [\"October 2009\"]",
+        "october2009",
+        20,
+    ),
+    (
+        "a month of a year after a name: its year",
+        "words = [\"Casimir\", \"Lisbon\"]\ndates = [\"October 2009\"]",
+        "Casimir2009",
+        20,
+    ),
 ];
 
 /// Bounds of the cases above, for the comparisons below.

@@ -258,18 +258,21 @@ async function openBackup(id) {
 function setupChips() {
   for (const f of document.querySelectorAll('.field')) {
     const input = f.querySelector('input');
+    // Commas separate answers: "Rex, Luna" is two names, never one phrase. A date may hold
+    // one ("March 17, 1985") and a password may too: those are split by Sesame, not here.
+    const whole = f.dataset.field === 'dates' || f.dataset.field === 'passwords';
     const add = () => {
-      // Commas separate answers: "Rex, Luna" is two names, never one phrase.
-      for (const part of input.value.split(',')) {
-        const v = part.trim();
-        if (v) addChip(f, v);
+      const parts = whole ? [input.value] : input.value.split(',');
+      for (const part of parts) {
+        const v = f.dataset.field === 'passwords' ? part : part.trim();
+        if (v.trim()) addChip(f, v);
       }
       input.value = '';
     };
     input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') { e.preventDefault(); add(); }
     });
-    input.addEventListener('input', () => { if (input.value.includes(',')) add(); });
+    input.addEventListener('input', () => { if (!whole && input.value.includes(',')) add(); });
     f.querySelector('.add').addEventListener('click', () => { add(); input.focus(); });
     f.add = add;
   }

@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 use sesame_backup::keychain::{read_keychain, ItemKind, ItemState};
 use sesame_backup::{locate, Backup, HashLine};
 use sesame_crack::{GpuDevice, Potfile, Target};
-use sesame_guess::hints::Hints;
 use sesame_guess::Plan;
 use sha2::Digest;
 use std::collections::BTreeMap;
@@ -89,52 +88,9 @@ struct PathIn {
     path: Option<String>,
 }
 
-/// What the owner remembers, a list per question.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct HintsIn {
-    pub names: Vec<String>,
-    pub places: Vec<String>,
-    pub dates: Vec<String>,
-    pub numbers: Vec<String>,
-    pub passcodes: Vec<String>,
-    pub passwords: Vec<String>,
-}
-
-impl HintsIn {
-    /// The hints of the guess generator; errors say which answer is not understood.
-    pub fn to_hints(&self) -> std::result::Result<Hints, String> {
-        let clean = |v: &[String]| -> Vec<String> {
-            v.iter()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        };
-        let words: Vec<String> = clean(&self.names)
-            .into_iter()
-            .chain(clean(&self.places))
-            .collect();
-        let passcodes = clean(&self.passcodes);
-        let numbers: Vec<String> = clean(&self.numbers)
-            .into_iter()
-            .chain(
-                passcodes
-                    .iter()
-                    .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
-                    .cloned(),
-            )
-            .collect();
-        // An old passcode is also tried as typed, and edited, like an old password.
-        let passwords: Vec<String> = clean(&self.passwords)
-            .into_iter()
-            .chain(passcodes)
-            .collect();
-        let mut h = Hints::default();
-        h.add_flags(&words, &clean(&self.dates), &numbers, &passwords)
-            .map_err(|e| e.msg)?;
-        Ok(h)
-    }
-}
+/// What the owner remembers, a list per question: the library's questionnaire answers, as
+/// the page sends them (one list per field, named as [`sesame_guess::hints::Question::key`]).
+pub use sesame_guess::hints::Answers as HintsIn;
 
 #[derive(Deserialize)]
 struct PlanIn {
@@ -494,7 +450,7 @@ impl App {
                 .map(|(h, _, w)| (h, w))
                 .ok_or_else(|| bad("there is no saved search for this backup"))?
         } else {
-            (r.hints.to_hints().map_err(bad)?, r.wider)
+            (r.hints.to_hints().map_err(|e| bad(e.msg))?, r.wider)
         };
         let plan = search::plan_of(&hints, wider);
         if plan.is_empty() {
@@ -1081,7 +1037,7 @@ mod tests {
             ..Default::default()
         }
         .to_hints();
-        assert!(bad.unwrap_err().contains("the summer"));
+        assert!(bad.unwrap_err().msg.contains("the summer"));
     }
 
     #[test]

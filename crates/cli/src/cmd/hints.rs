@@ -10,7 +10,7 @@ use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use sesame_guess::hints::Hints;
+use sesame_guess::hints::{Answers, Hints, Question};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -22,43 +22,43 @@ pub struct Args {
     pub force: bool,
 }
 
-/// One question: which list it fills, and how it is asked.
-struct Question {
-    field: Field,
-    ask: &'static str,
-    examples: &'static str,
+/// How each question is asked, with examples of answers.
+fn ask(q: Question) -> (&'static str, &'static str) {
+    match q {
+        Question::Names => (
+            "Names of people and pets: your children, partner, parents, pets, nicknames",
+            "Luna, Rex, Oscar",
+        ),
+        Question::Places => (
+            "Places, teams and words you like: a town, a street, a team, a band, a phrase",
+            "new york, arsenal, carpe diem",
+        ),
+        Question::Dates => (
+            "Dates that matter: birthdays, anniversaries, years, written as you would",
+            "31/12/1990, December 1990, 1995-06-17, 2012",
+        ),
+        Question::Numbers => (
+            "Numbers that mean something: house, shirt, lucky number",
+            "14, 221, 007",
+        ),
+        Question::Phones => (
+            "Phone numbers, now or from before, in any format",
+            "(541) 555-0127, +44 7700 900123",
+        ),
+        Question::Usernames => (
+            "Usernames and e-mail addresses you use",
+            "nightowl342, kim.lee@mail.com",
+        ),
+        Question::Passcodes => (
+            "Passcodes of this or an old iPhone (the digits you unlock it with)",
+            "2580, 140612",
+        ),
+        Question::Passwords => (
+            "Passwords you use or used elsewhere, exactly as typed (they will be shown)",
+            "Rainbow7, letmein!",
+        ),
+    }
 }
-
-#[derive(Clone, Copy)]
-enum Field {
-    Words,
-    Dates,
-    Numbers,
-    Passwords,
-}
-
-const QUESTIONS: [Question; 4] = [
-    Question {
-        field: Field::Words,
-        ask: "Names and words you might have used: people, pets, places, teams, phrases",
-        examples: "luna, new york, arsenal",
-    },
-    Question {
-        field: Field::Dates,
-        ask: "Dates that matter: birthdays, anniversaries, years (YYYY-MM-DD, YYYY or MM-DD)",
-        examples: "1995-06-17, 2012, 12-25",
-    },
-    Question {
-        field: Field::Numbers,
-        ask: "Numbers that mean something: house, shirt, lucky number",
-        examples: "14, 221, 007",
-    },
-    Question {
-        field: Field::Passwords,
-        ask: "Passwords and passcodes you used before, exactly as typed (they will be shown)",
-        examples: "Rainbow7, 2580",
-    },
-];
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     if args.out.exists() && !args.force {
@@ -102,15 +102,16 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
 /// Asks every question; each list ends at a blank line, everything ends at end of input.
 /// Answers that are not valid (a date that is not a date) are explained and asked again.
 fn questionnaire(input: &mut impl BufRead, prompts: &mut impl Write) -> io::Result<Hints> {
-    let mut hints = Hints::default();
+    let mut answers = Answers::default();
     writeln!(
         prompts,
         "What do you remember about the password? Type one answer per line (or several,\n\
          separated by commas); an empty line goes to the next question. Anything helps: most\n\
          forgotten passwords are built from these."
     )?;
-    'questions: for q in &QUESTIONS {
-        writeln!(prompts, "\n{} (e.g. {}):", q.ask, q.examples)?;
+    'questions: for q in Question::ALL {
+        let (asked, examples) = ask(q);
+        writeln!(prompts, "\n{asked} (e.g. {examples}):")?;
         loop {
             write!(prompts, "> ")?;
             prompts.flush()?;
@@ -124,32 +125,15 @@ fn questionnaire(input: &mut impl BufRead, prompts: &mut impl Write) -> io::Resu
             if answer.trim().is_empty() {
                 break;
             }
-            // "Rex, Luna" is two answers, not one phrase. Old passwords are kept whole: a
-            // comma may be part of one.
-            let many: Vec<String> = match q.field {
-                Field::Passwords => vec![answer.to_string()],
-                _ => answer
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|a| !a.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-            };
-            let none: [String; 0] = [];
-            let (w, d, n, p): (&[String], &[String], &[String], &[String]) = match q.field {
-                Field::Words => (&many, &none, &none, &none),
-                Field::Dates => (&none, &many, &none, &none),
-                Field::Numbers => (&none, &none, &many, &none),
-                Field::Passwords => (&none, &none, &none, &many),
-            };
-            let mut next = hints.clone();
-            match next.add_flags(w, d, n, p) {
-                Ok(()) => hints = next,
-                Err(e) => writeln!(prompts, "  {}; try again", e.msg)?,
+            // "Rex, Luna" is two answers, not one phrase (the library splits them).
+            if let Err(e) = answers.add(q, answer) {
+                writeln!(prompts, "  {}; try again", e.msg)?;
             }
         }
     }
-    Ok(hints)
+    answers
+        .to_hints()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.msg))
 }
 
 /// Writes the file under a temporary name next to it and renames it into place, so a file is
@@ -193,7 +177,7 @@ mod tests {
     #[test]
     fn fills_each_list_and_reasks_bad_answers() {
         let (h, prompts) =
-            run_with("luna\nnew york\n\n1995-13-40\n1995-06-17\n\n14\n\nRainbow7 \n\n");
+            run_with("luna\n\nnew york\n\n1995-13-40\n1995-06-17\n\n14\n\n\n\n\nRainbow7 \n\n");
         assert_eq!(h.words, ["luna", "new york"]);
         assert_eq!(h.dates.len(), 1);
         assert_eq!(h.numbers, ["14"]);
@@ -207,11 +191,16 @@ mod tests {
 
     #[test]
     fn commas_separate_answers_but_not_old_passwords() {
-        let (h, _) = run_with("Rex, Luna\n\n1990-01-02, 1985\n\n7,42\n\npass,word\n\n");
-        assert_eq!(h.words, ["Rex", "Luna"]);
-        assert_eq!(h.dates.len(), 2);
-        assert_eq!(h.numbers, ["7", "42"]);
-        assert_eq!(h.passwords, ["pass,word"]);
+        let (h, _) = run_with(
+            "Rex, Luna\n\n\nMarch 17, 1985, 1985-02-01\n\n7,42\n\n(541) 555-0127\n\nnightowl342\n\n2580\n\npass,word\n\n",
+        );
+        assert_eq!(h.words, ["Rex", "Luna", "nightowl342"]);
+        assert_eq!(
+            h.dates.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+            ["1985-03-17", "1985-02-01"]
+        );
+        assert_eq!(h.numbers, ["7", "42", "5415550127", "2580"]);
+        assert_eq!(h.passwords, ["pass,word", "2580"]);
     }
 
     #[test]

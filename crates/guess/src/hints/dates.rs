@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// A remembered date. At least the year, or both month and day, are known: `1995-06-17`,
-/// `1995`, `06-17`.
+/// `1995`, `06-17`, or a month of a year: `1995-06` (a wedding in June 1995).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HintDate {
     pub year: Option<u16>,
@@ -17,8 +17,8 @@ const MIN_YEAR: u16 = 1000;
 const MAX_YEAR: u16 = 2999;
 
 impl HintDate {
-    /// Parses `YYYY-MM-DD`, `YYYY` or `MM-DD` (month and day may drop their leading zero).
-    /// `None` when it is not one of those or not a real day of the calendar.
+    /// Parses `YYYY-MM-DD`, `YYYY`, `YYYY-MM` or `MM-DD` (month and day may drop their
+    /// leading zero). `None` when it is not one of those or not a real day of the calendar.
     pub fn parse(text: &str) -> Option<HintDate> {
         let parts: Vec<&str> = text.trim().split('-').collect();
         let num = |s: &str, min_len: usize, max_len: usize| -> Option<u16> {
@@ -38,6 +38,11 @@ impl HintDate {
                 month: Some(u8::try_from(num(m, 1, 2)?).ok()?),
                 day: Some(u8::try_from(num(d, 1, 2)?).ok()?),
             },
+            [y, m] if y.len() == 4 => HintDate {
+                year: Some(num(y, 4, 4)?),
+                month: Some(u8::try_from(num(m, 1, 2)?).ok()?),
+                day: None,
+            },
             [m, d] => HintDate {
                 year: None,
                 month: Some(u8::try_from(num(m, 1, 2)?).ok()?),
@@ -53,12 +58,17 @@ impl HintDate {
     /// year is the latest century that does not put it in the future). When day and month
     /// could be either way round (`05/06/1990`) both readings are given, month first for a
     /// slash (the US habit) and day first for a dot (the European one). A two-digit year
-    /// alone (`90`) is a year. Empty when it is none of these.
+    /// alone (`90`) is a year. A month in words with a year (`December 1990`, `dec 90`,
+    /// `17 March 1985`, `March 17, 1985`) and a month with a year in digits (`12/1990`) are
+    /// read too. Empty when it is none of these.
     pub fn parse_all(text: &str) -> Vec<HintDate> {
         if let Some(d) = HintDate::parse(text) {
             return vec![d];
         }
         let text = text.trim();
+        if let Some(d) = parse_month_words(text) {
+            return vec![d];
+        }
         let digits =
             |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
         let year_of = |s: &str| -> Option<u16> {
@@ -89,6 +99,23 @@ impl HintDate {
             return Vec::new();
         };
         let parts: Vec<&str> = text.split(sep).collect();
+        if let [m, y] = parts.as_slice() {
+            // A month and a year: "12/1990", "06.95".
+            let month = if digits(m) && m.len() <= 2 {
+                m.parse::<u8>().ok()
+            } else {
+                None
+            };
+            let d = match (month, digits(y).then(|| year_of(y)).flatten()) {
+                (Some(month), Some(year)) => HintDate {
+                    year: Some(year),
+                    month: Some(month),
+                    day: None,
+                },
+                _ => return Vec::new(),
+            };
+            return if d.is_valid() { vec![d] } else { Vec::new() };
+        }
         let [a, b, y] = parts.as_slice() else {
             return Vec::new();
         };
@@ -126,12 +153,99 @@ impl HintDate {
         }
         match (self.month, self.day) {
             (None, None) => self.year.is_some(),
+            (Some(m), None) => self.year.is_some() && (1..=12).contains(&m),
             (Some(m), Some(d)) => {
                 (1..=12).contains(&m) && d >= 1 && d <= days_in_month(self.year, m)
             }
             _ => false,
         }
     }
+}
+
+/// English month names and their usual short forms, January first.
+pub const MONTH_NAMES: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// The month (1-12) a word names: its full name, or its first three letters ("Sept" too).
+fn month_of(word: &str) -> Option<u8> {
+    let w = word.trim_end_matches('.').to_lowercase();
+    if w.chars().count() < 3 {
+        return None;
+    }
+    MONTH_NAMES
+        .iter()
+        .position(|m| m.starts_with(&w))
+        .and_then(|i| u8::try_from(i + 1).ok())
+}
+
+/// A date with its month in words: "December 1990", "dec 90", "17 March 1985", "March 17,
+/// 1985", "March 17" (a birthday). `None` when the words are not one of these.
+fn parse_month_words(text: &str) -> Option<HintDate> {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let number = |w: &str, max_len: usize| -> Option<u16> {
+        let w = w.trim_end_matches(|c: char| c.is_alphabetic()); // "17th"
+        (!w.is_empty() && w.len() <= max_len && w.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| w.parse().ok())
+            .flatten()
+    };
+    let year = |w: &str| -> Option<u16> {
+        match w.len() {
+            4 => number(w, 4),
+            2 => HintDate::parse_all(w).first().and_then(|d| d.year),
+            _ => None,
+        }
+    };
+    let day = |w: &str| number(w, 2).and_then(|d| u8::try_from(d).ok());
+    let d = match words.as_slice() {
+        // A month and a number: a day when it can be one ("March 17"), else a year
+        // ("December 1990", "dec 90").
+        [a, b] => {
+            let (month, n) = match (month_of(a), month_of(b)) {
+                (Some(m), None) => (m, *b),
+                (None, Some(m)) => (m, *a),
+                _ => return None,
+            };
+            match day(n).filter(|d| (1..=31).contains(d)) {
+                Some(d) => HintDate {
+                    year: None,
+                    month: Some(month),
+                    day: Some(d),
+                },
+                None => HintDate {
+                    year: Some(year(n)?),
+                    month: Some(month),
+                    day: None,
+                },
+            }
+        }
+        [m, d, y] if month_of(m).is_some() => HintDate {
+            year: Some(year(y)?),
+            month: month_of(m),
+            day: Some(day(d)?),
+        },
+        [d, m, y] => HintDate {
+            year: Some(year(y)?),
+            month: Some(month_of(m)?),
+            day: Some(day(d)?),
+        },
+        _ => return None,
+    };
+    d.is_valid().then_some(d)
 }
 
 /// Days in a month; February has 29 when the year is unknown (a birthday on 02-29 exists).
@@ -150,6 +264,7 @@ impl fmt::Display for HintDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.year, self.month, self.day) {
             (Some(y), Some(m), Some(d)) => write!(f, "{y:04}-{m:02}-{d:02}"),
+            (Some(y), Some(m), None) => write!(f, "{y:04}-{m:02}"),
             (Some(y), _, _) => write!(f, "{y:04}"),
             (None, Some(m), Some(d)) => write!(f, "{m:02}-{d:02}"),
             _ => f.write_str("?"),
@@ -190,6 +305,28 @@ mod tests {
         assert_eq!(all("7/7/07"), ["2007-07-07"]);
         assert_eq!(all("90"), ["1990"]);
         assert_eq!(all("1995-06-17"), ["1995-06-17"]);
+        // A month of a year, and a month in words.
+        assert_eq!(all("1995-06"), ["1995-06"]);
+        assert_eq!(all("12/1990"), ["1990-12"]);
+        assert_eq!(all("06.95"), ["1995-06"]);
+        assert_eq!(all("December 1990"), ["1990-12"]);
+        assert_eq!(all("dec 90"), ["1990-12"]);
+        assert_eq!(all("Sept. 2004"), ["2004-09"]);
+        assert_eq!(all("17 March 1985"), ["1985-03-17"]);
+        assert_eq!(all("March 17, 1985"), ["1985-03-17"]);
+        assert_eq!(all("march 17th 1985"), ["1985-03-17"]);
+        assert_eq!(all("March 17"), ["03-17"]);
+        assert_eq!(all("1 may"), ["05-01"]);
+        for bad in [
+            "13/1990",
+            "Smarch 1990",
+            "ma 1990",
+            "December",
+            "30 February 1990",
+            "May 123",
+        ] {
+            assert!(all(bad).is_empty(), "{bad:?}");
+        }
         for bad in [
             "31/13/1990",
             "1/2/3",
@@ -212,7 +349,8 @@ mod tests {
             "1900-02-29",
             "95",
             "19955",
-            "1995-06",
+            "1995-13",
+            "95-06",
             "06/17/1995",
             "1995-06-17-01",
             "-1995",

@@ -1148,6 +1148,7 @@ fn phone_pieces(n: &str, table: &[(usize, f64)]) -> Vec<(String, f64)> {
 fn date_fragments(d: &HintDate, after_word: bool) -> Table {
     let table: &[(&str, f64, f64)] = match (d.year, d.month, d.day) {
         (Some(_), Some(_), Some(_)) => &DATE_FULL,
+        (Some(_), Some(_), None) => &DATE_MONTH,
         (Some(_), _, _) => &DATE_YEAR,
         _ => &DATE_DAY,
     };
@@ -1167,7 +1168,19 @@ fn format_date(d: &HintDate, format: &str) -> Option<String> {
     let mut out = String::new();
     let mut rest = format;
     while let Some(c) = rest.chars().next() {
-        let (piece, len) = if rest.starts_with("YYYY") {
+        let month_name = || {
+            let m = usize::from(d.month?);
+            super::dates::MONTH_NAMES.get(m.checked_sub(1)?).copied()
+        };
+        let (piece, len) = if rest.starts_with("MONTH") {
+            (month_name()?.to_string(), 5)
+        } else if rest.starts_with("Month") {
+            (capitalise(month_name()?), 5)
+        } else if rest.starts_with("MON") {
+            (month_name()?[..3].to_string(), 3)
+        } else if rest.starts_with("Mon") {
+            (capitalise(&month_name()?[..3]), 3)
+        } else if rest.starts_with("YYYY") {
             (format!("{:04}", d.year?), 4)
         } else if rest.starts_with("YY") {
             (format!("{:02}", d.year? % 100), 2)

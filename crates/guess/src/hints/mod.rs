@@ -10,6 +10,7 @@
 //! no source at all: that ranked hint tier, then the rest of the common passwords, then the
 //! rest of the PINs, with no guess tried twice.
 
+mod answers;
 mod dates;
 mod generate;
 mod model;
@@ -22,6 +23,7 @@ use crate::common::{self, CommonSource};
 use crate::pins::{self, PinSource};
 use crate::{GuessError, GuessIter, Plan, Source};
 
+pub use answers::{split as split_answers, Answers, Question};
 pub use dates::HintDate;
 pub use generate::{
     rank, RankedList, Scored, COMMON_IN_TIER, MAX_HINT_TIER, PINS_IN_TIER, SCORE_FLOOR,
@@ -31,7 +33,7 @@ pub use wider::{wider_plan, WordDigits};
 
 /// Bumped when the hint model changes the order of its guesses (also covered by the
 /// fingerprint, which digests the guesses themselves).
-pub const HINT_MODEL_VERSION: u32 = 2;
+pub const HINT_MODEL_VERSION: u32 = 3;
 
 /// The ranked hint tier as a [`Source`]: computed once, kept in memory (it is bounded by
 /// [`MAX_HINT_TIER`]).

@@ -355,6 +355,25 @@ pub const DATE_FULL: [(&str, f64, f64); 25] = [
     ("YYYY-MM-DD", 0.0, 0.005),
 ];
 
+/// A month of a year (a wedding in June 1995): the year most often, the month and year as
+/// digits as a passcode, the month's name with the year typed alone ("december1990").
+/// MONTH/Month is the month's English name (lower case, capitalised), MON/Mon its first three
+/// letters.
+pub const DATE_MONTH: [(&str, f64, f64); 12] = [
+    ("YYYY", 0.45, 0.15),
+    ("YY", 0.18, 0.02),
+    ("MMYYYY", 0.10, 0.22),
+    ("MMYY", 0.12, 0.22),
+    ("MYYYY", 0.03, 0.04),
+    ("MYY", 0.03, 0.04),
+    ("YYYYMM", 0.02, 0.06),
+    ("MONTHYYYY", 0.01, 0.10),
+    ("MonthYYYY", 0.01, 0.08),
+    ("MONYYYY", 0.01, 0.03),
+    ("MONTHYY", 0.005, 0.02),
+    ("MM", 0.02, 0.0),
+];
+
 /// A year alone.
 pub const DATE_YEAR: [(&str, f64, f64); 2] = [("YYYY", 0.65, 0.9), ("YY", 0.35, 0.1)];
 

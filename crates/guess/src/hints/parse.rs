@@ -282,7 +282,7 @@ impl Hints {
                 let dates = HintDate::parse_all(&text);
                 if dates.is_empty() {
                     return Err(format!(
-                        "{text:?} is not a date (use YYYY-MM-DD, YYYY or MM-DD)"
+                        "{text:?} is not a date (use YYYY-MM-DD, YYYY, YYYY-MM or MM-DD, or write it as 31/12/1990 or December 1990)"
                     ));
                 }
                 push_new(&mut self.dates, dates);
@@ -557,7 +557,7 @@ mod tests {
     fn errors_name_line_and_field() {
         assert_eq!(
             err("words = [\"a\"]\n\ndates = [\n  \"1995-01-01\",\n  \"1995-13-40\"]\n"),
-            "hints.toml line 5, field \"dates\": \"1995-13-40\" is not a date (use YYYY-MM-DD, YYYY or MM-DD)"
+            "hints.toml line 5, field \"dates\": \"1995-13-40\" is not a date (use YYYY-MM-DD, YYYY, YYYY-MM or MM-DD, or write it as 31/12/1990 or December 1990)"
         );
         assert_eq!(
             err("words = [\"a\"]\nword = [\"b\"]\n"),
@@ -597,7 +597,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "--date: \"1995-13-40\" is not a date (use YYYY-MM-DD, YYYY or MM-DD)"
+            "--date: \"1995-13-40\" is not a date (use YYYY-MM-DD, YYYY, YYYY-MM or MM-DD, or write it as 31/12/1990 or December 1990)"
         );
         let other = Hints {
             words: vec!["rex".into(), "max".into()],
