@@ -190,6 +190,12 @@ const CASES: &[(&str, &str, &str, u64)] = &[
         25,
     ),
     (
+        "a name with 1 and !",
+        "words = [\"Odette\", \"Bram\", \"Utrecht\"]\ndates = [\"1979-03-14\"]",
+        "Odette1!",
+        140,
+    ),
+    (
         "a month of a year, written in words, as digits",
         "words = [\"Casimir\", \"Lisbon\"]\ndates = [\"October 2009\"]",
         "102009",
@@ -255,6 +261,13 @@ const BEFORE: &[(&str, &str, &str, &str)] = &[
         "words = [\"Zeno\", \"Benedetta\", \"Aurelio\", \"Lucca\"]\ndates = [\"1971-06-02\", \"1999-10-20\", \"2003-01-08\"]",
         "Zeno1971",
         "Aurelio2003",
+    ),
+    (
+        // Ur15's "1" then "!" for a rule that wants a digit and a symbol.
+        "a name with 1! before a name with 123!",
+        "words = [\"Odette\", \"Bram\", \"Utrecht\"]\ndates = [\"1979-03-14\"]",
+        "Odette1!",
+        "Odette123!",
     ),
     (
         "an old passcode after a name before the passcode counted up",

@@ -1009,6 +1009,9 @@ fn affix_table(hint_digits: &[(String, f64)], none: f64) -> Vec<Affix> {
     for (p, w) in WORD_PREFIXES {
         t.add(key(p, ""), scale * AFFIX_WORD_PREFIX * w);
     }
+    for (e, w) in POPULAR_ENDINGS {
+        t.add(key("", e), scale * w);
+    }
     for (s, w) in &symbols {
         t.add(key("", s), scale * AFFIX_SYMBOL * w);
         t.add(key(s, ""), scale * AFFIX_SYMBOL_PREFIX * w);
