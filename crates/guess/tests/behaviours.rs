@@ -190,6 +190,18 @@ const CASES: &[(&str, &str, &str, u64)] = &[
         25,
     ),
     (
+        "old: a symbol put between the word and the digits",
+        "words = [\"Hector\"]\npasswords = [\"Marlin84\", \"my2cats\"]",
+        "Marlin!84",
+        380,
+    ),
+    (
+        "old: a number inside counted up",
+        "words = [\"Hector\"]\npasswords = [\"Marlin84\", \"my2cats\"]",
+        "my3cats",
+        110,
+    ),
+    (
         "a name with 1 and !",
         "words = [\"Odette\", \"Bram\", \"Utrecht\"]\ndates = [\"1979-03-14\"]",
         "Odette1!",

@@ -357,7 +357,11 @@ pub fn rank(
             kept -= w * f;
             password_edits(&mut acc, &v, w * f, &hint_digits);
         }
-        for (v, f) in season_swaps(pw).into_iter().chain(typo_edits(pw)) {
+        let others = season_swaps(pw)
+            .into_iter()
+            .chain(typo_edits(pw))
+            .chain(inner_digit_steps(pw));
+        for (v, f) in others {
             kept -= w * f;
             password_edits(&mut acc, &v, w * f, &hint_digits);
         }
@@ -773,8 +777,43 @@ fn symbol_moves(pw: &str) -> Vec<(String, f64)> {
         out.push((format!("{word}{digits}"), PW_INNER_SYMBOL_DROP));
     } else if inner.is_empty() && !symbols.is_empty() {
         out.push((format!("{word}{symbols}{digits}"), PW_SYMBOL_MOVE));
+    } else if inner.is_empty() && digits.len() <= 4 {
+        // No symbol at all: one put between the word and a short number or year
+        // ("Kodiak!98").
+        let sum: f64 = INSERTED_SYMBOLS.iter().map(|x| x.1).sum();
+        for (x, w) in INSERTED_SYMBOLS {
+            out.push((format!("{word}{x}{digits}"), PW_SYMBOL_INSERT * w / sum));
+        }
     }
     out
+}
+
+/// An old password with a number inside it counted up or down ("my2dogs" -> "my3dogs",
+/// "Summer2019fun" -> "Summer2020fun"), as (new password, share of the old one's weight).
+/// Only the first number that has something after it; the number at the end has edits of
+/// its own.
+fn inner_digit_steps(pw: &str) -> Vec<(String, f64)> {
+    let bytes = pw.as_bytes();
+    let Some(start) = bytes.iter().position(u8::is_ascii_digit) else {
+        return Vec::new();
+    };
+    let end = start
+        + bytes[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+    if end == bytes.len() || !pw[end..].chars().any(char::is_alphanumeric) {
+        return Vec::new(); // the digits end the password (a symbol after them at most)
+    }
+    digit_steps(&pw[start..end])
+        .into_iter()
+        .map(|(d, w)| {
+            (
+                format!("{}{d}{}", &pw[..start], &pw[end..]),
+                PW_INNER_DIGIT_STEP * w,
+            )
+        })
+        .collect()
 }
 
 /// Spellings of a word one letter away, as (variant, weight), sorted: each vowel changed to

@@ -491,6 +491,20 @@ pub const PAIR_INFIX_CASES: [f64; 3] = [0.55, 0.35, 0.10];
 /// ("Kodiak!98" <-> "Kodiak98!"), and a symbol inside dropped ("Kodiak98").
 pub const PW_SYMBOL_MOVE: f64 = 0.05;
 pub const PW_INNER_SYMBOL_DROP: f64 = 0.02;
+/// Of an old password made of a word and digits only, a symbol put between them
+/// ("Kodiak98" -> "Kodiak!98"), and the symbols people put there, by popularity.
+pub const PW_SYMBOL_INSERT: f64 = 0.03;
+pub const INSERTED_SYMBOLS: [(&str, f64); 7] = [
+    ("!", 0.30),
+    ("@", 0.20),
+    ("_", 0.15),
+    (".", 0.12),
+    ("#", 0.10),
+    ("$", 0.07),
+    ("-", 0.06),
+];
+/// Of an old password with a number inside ("my2dogs"), that number counted up or down.
+pub const PW_INNER_DIGIT_STEP: f64 = 0.06;
 /// Of an old password's share, its structure kept with another hint word or another old
 /// password's word in place of its letters ("Tucker$89" -> "Winnie$89"; "Saguaro86!" +
 /// "hummingbird2002" -> "Saguaro2002"), split over the words.
