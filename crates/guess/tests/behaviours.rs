@@ -202,6 +202,12 @@ const CASES: &[(&str, &str, &str, u64)] = &[
         110,
     ),
     (
+        "old: the next month, same language",
+        "words = [\"Greta\"]\npasswords = [\"Oktober2023\"]",
+        "November2023",
+        BOUND_NEXT_MONTH,
+    ),
+    (
         "a name with 1 and !",
         "words = [\"Odette\", \"Bram\", \"Utrecht\"]\ndates = [\"1979-03-14\"]",
         "Odette1!",
@@ -230,6 +236,7 @@ const CASES: &[(&str, &str, &str, u64)] = &[
 /// Bounds of the cases above, for the comparisons below.
 const BOUND_FIRST_LISTED: u64 = 40;
 const BOUND_SENTENCE: u64 = 40;
+const BOUND_NEXT_MONTH: u64 = 60;
 
 /// Guesses walked at most per case: the hint tier, the common passwords and all PINs.
 const WALK_LIMIT: u64 = 2_000_000;
@@ -280,6 +287,12 @@ const BEFORE: &[(&str, &str, &str, &str)] = &[
         "words = [\"Odette\", \"Bram\", \"Utrecht\"]\ndates = [\"1979-03-14\"]",
         "Odette1!",
         "Odette123!",
+    ),
+    (
+        "old: the next month before one three months on",
+        "words = [\"Greta\"]\npasswords = [\"Oktober2023\"]",
+        "November2023",
+        "Januar2024",
     ),
     (
         "an old passcode after a name before the passcode counted up",

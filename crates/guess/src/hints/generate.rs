@@ -359,6 +359,7 @@ pub fn rank(
         }
         let others = season_swaps(pw)
             .into_iter()
+            .chain(month_swaps(pw))
             .chain(typo_edits(pw))
             .chain(inner_digit_steps(pw));
         for (v, f) in others {
@@ -895,6 +896,27 @@ fn season_swaps(pw: &str) -> Vec<(String, f64)> {
         }
     }
     t.normalised(PW_SEASON_SWAP).sorted()
+}
+
+/// An old password that starts with a month's name, renewed with a later month in the same
+/// language and form ("March2024" -> "April2024", "jun" -> "jul"): the next month most
+/// often (a password changed monthly or quarterly), as (new password, share of the old one's
+/// weight).
+fn month_swaps(pw: &str) -> Vec<(String, f64)> {
+    let letters = leading_letters(pw);
+    let rest = &pw[letters.len()..];
+    let lower = letters.to_lowercase();
+    let mut t = Table::default();
+    for months in MONTHS {
+        let Some(i) = months.iter().position(|m| *m == lower) else {
+            continue;
+        };
+        for (ahead, w) in MONTH_STEPS {
+            let m = months[(i + ahead) % months.len()];
+            t.add(format!("{}{rest}", like_case(letters, m)), w);
+        }
+    }
+    t.normalised(PW_MONTH_SWAP).sorted()
 }
 
 /// `word` (lower case) in the case pattern of `like`: UPPER, Capitalised or lower.

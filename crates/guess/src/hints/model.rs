@@ -566,6 +566,114 @@ pub const SEASONS: [&[&str]; 8] = [
     &["wiosna", "lato", "jesien", "zima"],
 ];
 
+/// Month names by language and form (accents left out), January first: an old password that
+/// starts with a month is renewed with a later one ("March2024!" -> "April2024!"). Of an old
+/// password's share, the month swapped; by how many months ahead (the next one most often:
+/// monthly or quarterly changes).
+pub const PW_MONTH_SWAP: f64 = 0.08;
+pub const MONTHS: [[&str; 12]; 7] = [
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ],
+    [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ],
+    [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+    [
+        "janvier",
+        "fevrier",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "aout",
+        "septembre",
+        "octobre",
+        "novembre",
+        "decembre",
+    ],
+    [
+        "januar",
+        "februar",
+        "marz",
+        "april",
+        "mai",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "dezember",
+    ],
+    [
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ],
+    [
+        "janeiro",
+        "fevereiro",
+        "marco",
+        "abril",
+        "maio",
+        "junho",
+        "julho",
+        "agosto",
+        "setembro",
+        "outubro",
+        "novembro",
+        "dezembro",
+    ],
+];
+pub const MONTH_STEPS: [(usize, f64); 11] = [
+    (1, 0.40),
+    (2, 0.12),
+    (3, 0.15),
+    (4, 0.05),
+    (5, 0.03),
+    (6, 0.08),
+    (7, 0.02),
+    (8, 0.02),
+    (9, 0.04),
+    (10, 0.03),
+    (11, 0.06),
+];
+
 /// Four digits after a word that the hints do not explain (a birthday not given, a PIN): the
 /// whole 0000-9999 block, late, as a share of a word's affixes; a month and day (MMDD or
 /// DDMM) weighs this many times an arbitrary block. Years are among the generic endings.
