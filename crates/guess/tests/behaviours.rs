@@ -208,6 +208,12 @@ const CASES: &[(&str, &str, &str, u64)] = &[
         BOUND_NEXT_MONTH,
     ),
     (
+        "the initials of a two-word name with its year",
+        "words = [\"Mary Jane\", \"Leeds\", \"Bolton\"]\ndates = [\"1988-05-02\"]",
+        "mj1988",
+        360,
+    ),
+    (
         "a name with 1 and !",
         "words = [\"Odette\", \"Bram\", \"Utrecht\"]\ndates = [\"1979-03-14\"]",
         "Odette1!",

@@ -443,7 +443,7 @@ pub const PHRASE_PIECE_SKIP: [&str; 20] = [
 /// Of a phrase's share, the first letters of its words (a mnemonic of a quoted line: "you can
 /// always get what you want" -> "Ycagwyw"), by the number of words: long lines are remembered
 /// this way more often than typed out in full.
-pub const MNEMONIC_TWO_WORDS: f64 = 0.02;
+pub const MNEMONIC_TWO_WORDS: f64 = 0.05;
 pub const MNEMONIC_THREE_WORDS: f64 = 0.04;
 pub const MNEMONIC_FOUR_WORDS: f64 = 0.10;
 pub const MNEMONIC_MORE_WORDS: f64 = 0.30;
