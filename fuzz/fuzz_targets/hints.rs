@@ -1,10 +1,10 @@
 //! Hints files (TOML) and hint flags. Text that is not a hints file is used as the quick
-//! flags instead, one value a line. Hints read either way must write back (`to_toml`) to the
+//! flags instead, one value a line, and as questionnaire answers. Hints read either way must write back (`to_toml`) to the
 //! same hints. The guesses ranked from hints have their own, slower target: hints_rank.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sesame_guess::hints::Hints;
+use sesame_guess::hints::{Answers, Hints, Question};
 use sesame_guess::GuessError;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,6 +19,14 @@ fuzz_target!(|data: &[u8]| {
                 groups[i % 4].push(line.to_string());
             }
             let mut h = Hints::default();
+            // The same lines as questionnaire answers, line i to question i mod 8.
+            let mut answers = Answers::default();
+            for (i, line) in text.lines().take(16).enumerate() {
+                let q = Question::ALL[i % Question::ALL.len()];
+                if answers.add(q, line).is_ok() {
+                    answers.to_hints().expect("answers that were added read as hints");
+                }
+            }
             if let Err(e) = h.add_flags(&groups[0], &groups[1], &groups[2], &groups[3]) {
                 let _ = e.to_string();
                 return;

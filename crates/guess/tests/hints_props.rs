@@ -241,3 +241,52 @@ proptest! {
         prop_assert_eq!(got, want[from..].to_vec());
     }
 }
+
+/// Text shaped like what people type into the questionnaire: words, month names, numbers,
+/// separators, commas, and any other character now and then.
+fn answer_like() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("March".to_string()),
+        Just("dec".to_string()),
+        Just("Sept.".to_string()),
+        Just("17th".to_string()),
+        "[0-9]{1,5}",
+        "[a-zA-Z]{1,8}",
+        Just(",".to_string()),
+        Just(", ".to_string()),
+        Just("/".to_string()),
+        Just(".".to_string()),
+        Just("-".to_string()),
+        Just("+".to_string()),
+        Just("(".to_string()),
+        Just(")".to_string()),
+        Just(" ".to_string()),
+        "\\PC{1,2}",
+    ];
+    prop::collection::vec(piece, 0..10).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Every question takes any text without a panic: each answer is understood or named in
+    /// an error, and what is added always gives hints that the model reads.
+    #[test]
+    fn questionnaire_answers_never_panic(typed in answer_like(), other in "\\PC{0,40}") {
+        use sesame_guess::hints::{Answers, HintDate, Question};
+        for q in Question::ALL {
+            let mut a = Answers::default();
+            for text in [&typed, &other] {
+                match a.add(q, text) {
+                    Ok(_) => prop_assert!(a.to_hints().is_ok()),
+                    Err(e) => prop_assert!(!e.msg.is_empty()),
+                }
+            }
+            let _ = sesame_guess::hints::split_answers(q, &typed);
+        }
+        for d in HintDate::parse_all(&typed) {
+            // What is read back is a date the file format writes and reads again.
+            prop_assert_eq!(HintDate::parse_all(&d.to_string()), vec![d]);
+        }
+    }
+}
