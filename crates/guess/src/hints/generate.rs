@@ -124,11 +124,22 @@ pub fn rank(
     let digits_present = !hints.dates.is_empty() || !hints.numbers.is_empty();
     let names = initial_names(&words);
 
+    // An old passcode (digits only) is tried as it is and lengthened, but it is mostly a
+    // number that ends words: its share of the old-password kind is smaller.
+    let pw_factor = |pw: &str| {
+        if !pw.is_empty() && pw.bytes().all(|b| b.is_ascii_digit()) {
+            PASSCODE_KIND
+        } else {
+            1.0
+        }
+    };
+    let pw_kind = KIND_PASSWORD * hints.passwords.iter().map(|p| pw_factor(p)).sum::<f64>()
+        / hints.passwords.len().max(1) as f64;
     // Share of each kind of origin, over the kinds this hints file has.
     let kinds = [
         (!words.is_empty(), KIND_WORD),
         (n_pairs > 0, KIND_PAIR),
-        (!hints.passwords.is_empty(), KIND_PASSWORD),
+        (!hints.passwords.is_empty(), pw_kind),
         (digits_present, KIND_DIGITS),
         (names.len() >= 2, KIND_INITIALS),
         (true, KIND_COMMON),
@@ -351,7 +362,8 @@ pub fn rank(
         }
     }
     for pw in &hints.passwords {
-        let w = share(KIND_PASSWORD) * (1.0 - PASSWORD_STEM_SHARE) / hints.passwords.len() as f64;
+        let w = share(KIND_PASSWORD) * pw_factor(pw) * (1.0 - PASSWORD_STEM_SHARE)
+            / hints.passwords.len() as f64;
         let mut kept = w;
         for (v, f) in symbol_moves(pw) {
             kept -= w * f;

@@ -294,6 +294,8 @@ pub const PW_DIGITS_DROP_LAST: f64 = 0.03;
 /// shares that replace `PW_DIGITS_STEP` and `PW_SYMBOL_APPEND`.
 pub const PW_PASSCODE_STEP: f64 = 0.05;
 pub const PW_PASSCODE_SYMBOL: f64 = 0.03;
+/// An old passcode's share of the old-password kind, against a password's.
+pub const PASSCODE_KIND: f64 = 0.5;
 pub const PW_DIGITS_DROP_ALL: f64 = 0.03;
 /// When the password has no digit ending, the "step" share goes to appending digits; when it
 /// has one, appending more digits to it is rarer by this factor ("rainbow71").
