@@ -214,6 +214,18 @@ const CASES: &[(&str, &str, &str, u64)] = &[
         360,
     ),
     (
+        "a full name in one answer as first initial and surname",
+        "words = [\"Ingrid Bergman\", \"Stockholm\"]",
+        "ibergman",
+        80,
+    ),
+    (
+        "old: one old password's number in another",
+        "passwords = [\"Sunshine1!\", \"blue42\"]",
+        "Sunshine42!",
+        70,
+    ),
+    (
         "a name with 1 and !",
         "words = [\"Odette\", \"Bram\", \"Utrecht\"]\ndates = [\"1979-03-14\"]",
         "Odette1!",

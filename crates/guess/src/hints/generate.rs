@@ -179,6 +179,22 @@ pub fn rank(
                 extra_forms.push((f, each * m * wf));
             }
         }
+        // A two-word name typed as its first initial and surname ("ibergman").
+        if let [first, last] = tokens.as_slice() {
+            let letters = |t: &str| t.chars().all(char::is_alphabetic);
+            if letters(first) && letters(last) && last.chars().count() >= 3 {
+                whole -= each * PHRASE_INITIAL_SURNAME;
+                let initial: String = first.chars().take(1).collect();
+                let forms = [
+                    format!("{initial}{last}"),
+                    capitalise(&format!("{initial}{last}")),
+                    format!("{}{}", initial.to_uppercase(), capitalise(last)),
+                ];
+                for (f, wc) in forms.into_iter().zip(PAIR_INITIAL_CASES) {
+                    extra_forms.push((f, each * PHRASE_INITIAL_SURNAME * wc));
+                }
+            }
+        }
         let (pieces, piece_share) = phrase_pieces(tokens);
         if !pieces.is_empty() {
             whole -= each * piece_share;
@@ -1189,10 +1205,16 @@ fn item_digit_pools(hints: &Hints) -> Vec<(Vec<(String, f64)>, f64)> {
     for (n, order) in hints.numbers.iter().zip(listed_order(hints.numbers.len())) {
         out.push((number_pool(n), order));
     }
-    // An old passcode is a number the owner typed for years: it ends words too.
+    // An old passcode is a number the owner typed for years: it ends words too. So does the
+    // number of an old password ("blue42" -> "Sunshine42!").
     for pw in &hints.passwords {
         if (3..=8).contains(&pw.len()) && pw.bytes().all(|b| b.is_ascii_digit()) {
             out.push((number_pool(pw), PASSCODE_ITEM));
+        } else {
+            let (stem, digits, _) = split_tail(pw);
+            if !stem.is_empty() && (1..=8).contains(&digits.len()) {
+                out.push((number_pool(digits), PASSWORD_DIGITS_ITEM));
+            }
         }
     }
     for w in &hints.words {
@@ -1337,6 +1359,18 @@ fn password_edits(acc: &mut Acc, pw: &str, weight: f64, hint_digits: &[(String, 
             break; // sorted; and no guess from this ending would reach the floor
         }
         d.add(format!("{digits}{s}"), w);
+    }
+    if !digits.is_empty() && !passcode {
+        // The number replaced by another the owner uses (a year, another old password's).
+        for (s, w) in hint_digits {
+            let w = PW_DIGITS_REPLACE_HINT * w;
+            if weight * w < SCORE_FLOOR {
+                break; // sorted
+            }
+            if s != digits {
+                d.add(s.clone(), w);
+            }
+        }
     }
     let recent: Vec<i32> = (RECENT_YEAR - 6..=RECENT_YEAR + 1).collect();
     for y in &recent {

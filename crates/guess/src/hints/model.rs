@@ -290,6 +290,9 @@ pub const PW_DIGITS_KEEP: f64 = 0.55;
 pub const PW_DIGITS_STEP: f64 = 0.25;
 pub const PW_DIGITS_APPEND: f64 = 0.12;
 pub const PW_DIGITS_DROP_LAST: f64 = 0.03;
+/// The digit ending replaced by one of the hints' numbers or years, or by another old
+/// password's number ("Sunshine1!" + "blue42" -> "Sunshine42!").
+pub const PW_DIGITS_REPLACE_HINT: f64 = 0.06;
 /// For an old passcode (digits only), counting it up and adding a symbol are rarer: the
 /// shares that replace `PW_DIGITS_STEP` and `PW_SYMBOL_APPEND`.
 pub const PW_PASSCODE_STEP: f64 = 0.05;
@@ -461,6 +464,8 @@ pub const USERNAME_DIGITS_ITEM: f64 = 0.3;
 /// An old digit-only passcode ("3907") as a digit item for word endings and for digit
 /// combinations ("3907" + "84"), against a date or number the owner gave.
 pub const PASSCODE_ITEM: f64 = 0.5;
+/// The number at the end of an old password ("blue42"), as a digit item the same way.
+pub const PASSWORD_DIGITS_ITEM: f64 = 0.3;
 
 /// Pieces of a long number (a phone number, 10 digits or more): as a word ending, then typed
 /// alone. Last 4 digits (the personal part), last 7 (a landline without its area code), the
@@ -483,6 +488,9 @@ pub const INITIALS_AFFIX_NONE: f64 = 0.08;
 /// one person's name, so it takes a single word's endings, not a pair's.
 pub const PAIR_INITIAL_SURNAME: f64 = 0.08;
 pub const PAIR_INITIAL_CASES: [f64; 3] = [0.55, 0.30, 0.15];
+/// The same for a two-word hint (a person's full name in one answer: "Ingrid Bergman" ->
+/// "ibergman"), as a share of the hint's weight.
+pub const PHRASE_INITIAL_SURNAME: f64 = 0.04;
 
 /// Of a pair, the share with a year or date between the two words ("ravi1998anjali"), by
 /// case: lower-lower, Cap-Cap, Cap-lower.
