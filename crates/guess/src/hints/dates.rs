@@ -162,21 +162,8 @@ impl HintDate {
     }
 }
 
-/// English month names and their usual short forms, January first.
-pub const MONTH_NAMES: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
+/// English month names, January first (the first list of the model's month names).
+pub const MONTH_NAMES: [&str; 12] = super::model::MONTHS[0];
 
 /// The month (1-12) a word names: its full name, or its first three letters ("Sept" too).
 fn month_of(word: &str) -> Option<u8> {
