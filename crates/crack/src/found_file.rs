@@ -12,7 +12,6 @@
 use crate::error::CrackError;
 use crate::potfile::{self, Potfile};
 use sesame_backup::HashLine;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 use zeroize::Zeroizing;
@@ -97,12 +96,6 @@ impl FoundFile {
     /// are kept, the new file is written under a temporary name in the same folder, flushed,
     /// and renamed over the old one.
     pub fn record(&mut self, line: &HashLine, password: &[u8]) -> Result<(), CrackError> {
-        let dir = self
-            .path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        std::fs::create_dir_all(&dir).map_err(|e| CrackError::io(&dir, e))?;
         let mut content = match std::fs::read(&self.path) {
             Ok(b) => Zeroizing::new(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Zeroizing::new(Vec::new()),
@@ -114,39 +107,7 @@ impl FoundFile {
         content.extend_from_slice(format!("{line}:").as_bytes());
         content.extend_from_slice(&potfile::encode_password(password));
         content.push(b'\n');
-        let name = self
-            .path
-            .file_name()
-            .map_or_else(|| "found".into(), |n| n.to_string_lossy().into_owned());
-        let tmp = dir.join(format!(
-            ".{name}.tmp-{}-{:x}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
-        let result = (|| {
-            let mut opts = std::fs::OpenOptions::new();
-            // A new file only: never write through a link or file planted at the name.
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            let mut f = opts.open(&tmp)?;
-            f.write_all(&content)?;
-            f.sync_all()?;
-            drop(f);
-            std::fs::rename(&tmp, &self.path)?;
-            #[cfg(unix)]
-            if let Ok(d) = std::fs::File::open(&dir) {
-                let _ = d.sync_all();
-            }
-            Ok(())
-        })();
-        result.map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            CrackError::io(&self.path, e)
-        })?;
+        crate::replace::replace_file(&self.path, &content)?;
         // This process's own write is not news to it.
         self.last = self.stamp()?;
         Ok(())

@@ -27,6 +27,7 @@ pub mod macos_keychain;
 pub mod paths;
 pub mod potfile;
 pub mod recovery;
+mod replace;
 pub mod session;
 
 pub use cluster::{shard_from_env, AutoShard, AutoShardError};

@@ -11,7 +11,6 @@ use crate::error::CrackError;
 use sesame_backup::HashLine;
 use sesame_guess::{Chunk, Shard};
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Bumped when the file's meaning changes.
@@ -282,31 +281,9 @@ impl Session {
 
     fn write(&mut self) -> Result<(), CrackError> {
         self.state.updated = now();
-        let dir = self
-            .path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
-        std::fs::create_dir_all(&dir).map_err(|e| CrackError::io(&dir, e))?;
-        let json = serde_json::to_vec_pretty(&self.state).expect("session state serializes");
-        let tmp = dir.join(format!(".{}.tmp-{}", self.state.name, std::process::id()));
-        let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&json)?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-            drop(f);
-            std::fs::rename(&tmp, &self.path)?;
-            #[cfg(unix)]
-            if let Ok(d) = std::fs::File::open(&dir) {
-                let _ = d.sync_all();
-            }
-            Ok(())
-        })();
-        result.map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            CrackError::io(&self.path, e)
-        })
+        let mut json = serde_json::to_vec_pretty(&self.state).expect("session state serializes");
+        json.push(b'\n');
+        crate::replace::replace_file(&self.path, &json)
     }
 }
 
