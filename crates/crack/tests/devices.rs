@@ -81,6 +81,48 @@ impl Device for Flaky {
     }
 }
 
+/// The CPU, held back until the flaky device has failed once. Without the hold the CPU may
+/// finish the whole plan before the flaky device's thread has taken a batch (as on a loaded
+/// 2-core machine), and the failure under test never happens.
+struct CpuAfterFailure {
+    inner: CpuDevice,
+    flaky: Arc<Flaky>,
+}
+
+impl Device for CpuAfterFailure {
+    fn name(&self) -> String {
+        self.inner.name()
+    }
+    fn kind(&self) -> DeviceKind {
+        DeviceKind::Cpu
+    }
+    fn workers(&self) -> usize {
+        self.inner.workers()
+    }
+    fn preferred_batch(&self, params: &[KdfParams]) -> usize {
+        self.inner.preferred_batch(params)
+    }
+    fn max_call(&self, params: &KdfParams) -> usize {
+        self.inner.max_call(params)
+    }
+    fn derive(
+        &self,
+        params: &KdfParams,
+        passwords: &[&[u8]],
+        stop: &AtomicBool,
+        progress: &mut dyn FnMut(f64),
+    ) -> Result<Zeroizing<Vec<[u8; 32]>>, DeviceError> {
+        let t0 = Instant::now();
+        while self.flaky.calls.load(Ordering::SeqCst) <= self.flaky.good_calls
+            && !stop.load(Ordering::SeqCst)
+            && t0.elapsed() < Duration::from_secs(60)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        self.inner.derive(params, passwords, stop, progress)
+    }
+}
+
 fn cfg() -> EngineConfig {
     EngineConfig {
         threads: 1,
@@ -109,8 +151,16 @@ fn a_device_that_fails_mid_run_loses_no_guess() {
         (&absent, 4, 2),
     ] {
         let flaky = Flaky::with_workers(good_calls, workers);
+        let cpu = Arc::new(CpuAfterFailure {
+            inner: CpuDevice {
+                kernel: Kernel::Portable,
+                threads: 1,
+            },
+            flaky: flaky.clone(),
+        });
         let cfg = EngineConfig {
-            devices: vec![flaky.clone()],
+            cpu: false,
+            devices: vec![cpu, flaky.clone()],
             ..cfg()
         };
         let mut tried: BTreeMap<u64, u32> = BTreeMap::new();
