@@ -63,6 +63,20 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(n, (mask.len() - start).min(TAKE as u64));
     assert!(mask.nth(mask.len()).is_none());
 
+    // The likeliest-first order, where the mask is small enough to have one: each guess's
+    // position is its index, and every guess fits the mask.
+    if let Some(order) = sesame_guess::markov::Likeliest::new(mask.positions()) {
+        assert_eq!(order.len(), mask.len());
+        let start = start_in(order.len(), s.wrapping_mul(3));
+        for i in (start..order.len()).take(TAKE) {
+            let g = order.nth(i).expect("an index below len has a guess");
+            assert_eq!(g.len(), width);
+            assert!(g.iter().zip(mask.positions()).all(|(b, set)| set.contains(b)));
+            assert_eq!(order.position_of(&g), Some(i), "position_of is not nth's inverse");
+        }
+        assert!(order.nth(order.len()).is_none());
+    }
+
     // --increment over the prefixes: lengths and order as documented.
     let min = usize::from(*min % 8);
     let max = usize::from(*max % 8).max(min);

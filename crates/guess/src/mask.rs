@@ -1,13 +1,14 @@
 //! Hashcat-style masks: `?l ?u ?d ?s ?a ?h ?H ?b`, custom charsets `-1 .. -4` used as
 //! `?1 .. ?4`, literal bytes, and `??` for a literal `?`.
 //!
-//! Order: likeliest first by default ([`crate::markov`]: each position's characters ranked by
-//! how people type, guesses in order of their summed ranks), still indexable so that a session
+//! Order: likeliest first by default ([`crate::markov`]: a Markov chain of how people type,
+//! guesses in order of their summed -log probabilities), still indexable so that a session
 //! resumes anywhere. The plain order ([`MaskSource::plain_order`], hashcat's
 //! `--markov-disable`) is an odometer whose last position turns fastest (`?d?d` gives 00, 01,
 //! ..., 99): guess `i` is `i` written in mixed radix and [`Mask::nth`] is plain arithmetic.
 
 use crate::{GuessError, GuessIter, Source};
+use std::sync::{Arc, OnceLock};
 
 const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
 const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -300,8 +301,10 @@ impl Iterator for MaskIter<'_> {
 pub struct MaskSource {
     /// One mask per length, shortest first.
     masks: Vec<Mask>,
-    /// The likeliest-first order of each (None: the odometer, asked for or too large to order).
-    orders: Vec<Option<crate::markov::Likeliest>>,
+    /// The likeliest-first order of each (None: the odometer, asked for or too large to
+    /// order), built when that length is first run: a long `.hcmask` file then holds tables
+    /// only for the masks it reaches.
+    orders: Vec<Arc<OnceLock<Option<crate::markov::Likeliest>>>>,
     /// The plain order was asked for.
     plain: bool,
     full: Mask,
@@ -314,7 +317,7 @@ impl MaskSource {
     pub fn new(mask: Mask) -> Self {
         let len = mask.len();
         MaskSource {
-            orders: vec![crate::markov::Likeliest::new(mask.positions())],
+            orders: vec![Arc::default()],
             masks: vec![mask.clone()],
             plain: false,
             full: mask,
@@ -326,7 +329,9 @@ impl MaskSource {
     /// The odometer order instead of likeliest first (hashcat's `--markov-disable`).
     pub fn plain_order(mut self) -> Self {
         self.plain = true;
-        self.orders = vec![None; self.masks.len()];
+        self.orders = (0..self.masks.len())
+            .map(|_| Arc::new(OnceLock::from(None)))
+            .collect();
         self
     }
 
@@ -369,10 +374,7 @@ impl MaskSource {
             .try_fold(0u64, |acc, m| acc.checked_add(m.len()))
             .ok_or_else(|| err("more than 2^64 guesses in all lengths together".into()))?;
         Ok(MaskSource {
-            orders: masks
-                .iter()
-                .map(|m| crate::markov::Likeliest::new(m.positions()))
-                .collect(),
+            orders: masks.iter().map(|_| Arc::default()).collect(),
             masks,
             plain: false,
             full: mask,
@@ -418,6 +420,7 @@ impl Source for MaskSource {
             .enumerate()
             .flat_map(move |(j, (m, order))| {
                 let start = if j == 0 { skip } else { 0 };
+                let order = order.get_or_init(|| crate::markov::Likeliest::new(m.positions()));
                 let one: Box<dyn Iterator<Item = Vec<u8>> + Send + '_> = match order {
                     Some(o) => Box::new((start..o.len()).filter_map(move |i| o.nth(i))),
                     None => Box::new(m.iter_from(start)),
@@ -437,7 +440,7 @@ impl Source for MaskSource {
         let order = if self.plain {
             String::new()
         } else {
-            " order likeliest-1".to_string()
+            " order likeliest-2".to_string()
         };
         format!(
             "mask {:?} increment {:?} charsets {digest:016x}{order}",

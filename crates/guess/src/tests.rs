@@ -270,6 +270,38 @@ proptest! {
         }
     }
 
+    /// The likeliest-first order of hostile masks: a bijection onto the mask's guesses, and
+    /// `position_of` is its inverse, from any index.
+    #[test]
+    fn likeliest_order_is_exact(text in "[?a-z1-2ldus ]{0,8}",
+                                c1 in proptest::option::of("[?a-zA-Z0-9ldu]{0,6}"),
+                                c2 in proptest::option::of("[?a-z1ldu]{0,4}"),
+                                start in 0u64..3000) {
+        if let Ok(m) = Mask::parse(&text, [c1.as_deref(), c2.as_deref(), None, None]) {
+            let Some(l) = crate::markov::Likeliest::new(m.positions()) else {
+                return Ok(());
+            };
+            prop_assert_eq!(l.len(), m.len());
+            if m.len() <= 3000 {
+                let mut ours: Vec<_> = (0..l.len()).map(|i| l.nth(i).unwrap()).collect();
+                for (i, g) in ours.iter().enumerate() {
+                    prop_assert_eq!(l.position_of(g), Some(i as u64));
+                }
+                let mut plain: Vec<_> = m.iter_from(0).collect();
+                ours.sort();
+                plain.sort();
+                prop_assert_eq!(ours, plain);
+            } else {
+                for i in start..start + 20 {
+                    let g = l.nth(i % l.len()).unwrap();
+                    prop_assert_eq!(l.position_of(&g), Some(i % l.len()));
+                }
+            }
+            prop_assert_eq!(l.nth(l.len()), None);
+            prop_assert_eq!(l.position_of(b"\xff"), None);
+        }
+    }
+
     /// Masks and charsets of any text at all: an error or a mask, never a panic.
     #[test]
     fn masks_of_any_text(text in any::<String>(), c1 in any::<Option<String>>(),
