@@ -649,11 +649,13 @@ fn cpu_and_gpu_together_json_reports_each_device() {
     }
     let env = Env::new();
     let mut words = String::new();
+    // Guesses costly enough (2,000 iterations) that the CPU threads cannot finish all of them
+    // before the GPU's thread, started after theirs, takes its first batch.
     for i in 0..600 {
         words.push_str(&format!("w{i}\n"));
     }
     let wl = env.file("words.txt", words.as_bytes());
-    let line = line_for(b"absent", Some(2), 2).to_string();
+    let line = line_for(b"absent", Some(2_000), 2).to_string();
     let trace = env.dir.path().join("trace");
     let out = env
         .cmd(&[

@@ -15,8 +15,9 @@ use std::process::Command;
 const TASKS: u64 = 4;
 /// The password's index in the wordlist: shard 3/4 (array task 2) owns it.
 const P: u64 = 26;
-/// Words in the list: far more than a task can try before the finder's news reaches it.
-const WORDS: u64 = 2000;
+/// Words in the list: far more than a task can try before the finder's news reaches it, even
+/// when Slurm starts one task many seconds after another (a loaded machine).
+const WORDS: u64 = 8000;
 
 fn slurm_answers() -> bool {
     let ok = Command::new("sinfo")

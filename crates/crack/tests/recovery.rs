@@ -183,6 +183,9 @@ fn two_targets_share_one_run() {
     // The second stage repeats word0..: word90 is global index 60 + 90.
     let mut req = request(dir.path(), targets, plan(&[60, 100]));
     req.batch_size = Some(5);
+    // One thread: the run stops at the batch that found the last target, however the threads
+    // are scheduled (with two, the other one may finish a later batch first).
+    req.devices.threads = 1;
     let (report, seen) = run(req, &RecoveryHandle::new(), None);
     assert_eq!(report.outcome, RecoveryOutcome::Found);
     let mut found = seen.found.clone();
@@ -201,7 +204,10 @@ fn two_targets_share_one_run() {
     idx.sort_unstable();
     idx.dedup();
     assert_eq!(idx.len(), n);
-    assert!(idx.contains(&150) && idx.iter().all(|&i| i < 160));
+    assert!(
+        idx.contains(&150) && idx.iter().all(|&i| i < 155),
+        "{idx:?}"
+    );
     assert_eq!(report.found[2].index, Some(150));
 }
 
@@ -259,9 +265,11 @@ fn bad_requests_are_typed_errors() {
 #[test]
 fn pause_holds_the_saved_index_and_resume_finds() {
     let dir = tempfile::tempdir().unwrap();
-    let at = 120u64;
+    // Far enough into the plan that a test thread slow to pause (a loaded machine) still
+    // pauses before it.
+    let at = 600u64;
     let line = sesame_crack::synthetic_line(format!("word{at}").as_bytes(), Some(20_000), 5);
-    let mut req = request(dir.path(), vec![target("t", &line)], plan(&[200]));
+    let mut req = request(dir.path(), vec![target("t", &line)], plan(&[800]));
     req.batch_size = Some(2);
     req.session.name = Some("paused".into());
     let handle = RecoveryHandle::new();
@@ -291,17 +299,18 @@ fn pause_holds_the_saved_index_and_resume_finds() {
     // Let the batches being computed finish (at most one per thread), then nothing moves.
     let mut settled = count();
     loop {
-        std::thread::sleep(Duration::from_millis(400));
+        std::thread::sleep(Duration::from_millis(1000));
         if count() == settled {
             break;
         }
+        assert!(t0.elapsed() < Duration::from_secs(60), "work never stopped");
         settled = count();
     }
     let held = saved();
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(count(), settled, "batches finished while paused");
     assert_eq!(saved(), held, "the saved checkpoint moved while paused");
-    assert!(held < at);
+    assert!(held < at, "{held}");
     handle.resume();
     let report = runner.join().unwrap().unwrap();
     assert_eq!(report.outcome, RecoveryOutcome::Found);

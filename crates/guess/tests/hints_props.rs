@@ -194,11 +194,10 @@ fn many_hints_stay_bounded() {
     let words: Vec<String> = (0..1000).map(|i| format!("word{i}")).collect();
     let mut h = Hints::default();
     h.add_flags(&words, &[], &[], &[]).unwrap();
-    let t = std::time::Instant::now();
+    // Bounded in size (its speed is measured in BENCHMARKS.md, not timed here: a loaded
+    // machine would make a time limit fail by chance).
     let r = rank(&h, no_lists(), no_lists(), no_lists());
     assert!(r.len() <= MAX_HINT_TIER);
-    // Generous: debug builds on a slow machine; release is far faster.
-    assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
 }
 
 /// A source over a fixed list, to check `Without` against a plain filter.

@@ -65,8 +65,12 @@ pub struct Job {
 }
 
 impl Job {
+    /// Still at work. A job's thread sets its final state as its last act, so a job whose state
+    /// is final is over even while its thread is still returning: the page that saw "done" may
+    /// start the next copy at once.
     pub fn running(&self) -> bool {
-        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+        let alive = self.thread.as_ref().is_some_and(|t| !t.is_finished());
+        alive && self.status.lock().map_or(true, |s| s.state == "running")
     }
 
     pub fn snapshot(&self) -> Option<JobStatus> {
@@ -311,4 +315,32 @@ fn run(
         s.lines = lines;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_whose_state_is_final_is_not_running_while_its_thread_returns() {
+        let status = JobStatus::running(JobKind::Decrypt, "b", std::path::Path::new("/x"));
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let job = Job {
+            status: status.clone(),
+            cancel: Arc::default(),
+            // A thread that stays alive until told: as one between its last state and its end.
+            thread: Some(std::thread::spawn(move || {
+                let _ = rx.recv();
+            })),
+        };
+        assert!(job.running());
+        status.lock().unwrap().state = "done".into();
+        assert!(!job.running(), "a done job blocked the next one");
+        status.lock().unwrap().state = "running".into();
+        assert!(job.running());
+        tx.send(()).unwrap();
+        let mut job = job;
+        job.stop();
+        assert!(!job.running(), "a job without a thread runs nothing");
+    }
 }

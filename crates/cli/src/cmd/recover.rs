@@ -273,9 +273,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             render::plan(s, &targets, json_mode);
             stages = s.stages.iter().map(|st| st.name.clone()).collect();
             if let Some(f) = trace.as_mut() {
-                let _ = writeln!(f, "start {}", s.resume_from);
+                let _ = f.write_all(format!("start {}\n", s.resume_from).as_bytes());
                 if s.shard != Shard::ALL || s.chunk != Chunk::ALL {
-                    let _ = writeln!(f, "shard {} chunk {}", s.shard, s.chunk);
+                    let _ =
+                        f.write_all(format!("shard {} chunk {}\n", s.shard, s.chunk).as_bytes());
                 }
             }
             bar = tty.then(|| render::new_bar(s.total, s.done));
@@ -300,7 +301,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         },
         Ev::Batch { lo, hi, tried, .. } => {
             if let Some(f) = trace.as_mut() {
-                let _ = writeln!(f, "{lo} {hi} {tried}");
+                // One write a line: a run killed mid-line leaves whole lines (O_APPEND).
+                let _ = f.write_all(format!("{lo} {hi} {tried}\n").as_bytes());
             }
         }
         Ev::Found(f) if json_mode => {
