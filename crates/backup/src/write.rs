@@ -915,7 +915,10 @@ pub fn rekey_backup(
 
     let dir = OutDir::prepare(out, &[&backup.root], opts.force)?;
     // Every file but Manifest.plist, byte for byte; links in the source are not followed.
+    // Status.plist is held back with Manifest.plist and copied after every other file: as in
+    // a decrypted copy, the files that make a folder look like a finished backup come last.
     let mut list = Vec::new();
+    let mut status = None;
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
         let at = backup.root.join(&rel);
@@ -935,12 +938,18 @@ pub fn rekey_backup(
                     continue;
                 }
                 let len = ent.metadata().map_or(0, |m| m.len());
-                list.push((r, len));
+                if r == Path::new("Status.plist") {
+                    status = Some((r, len));
+                } else {
+                    list.push((r, len));
+                }
             }
         }
     }
     list.sort_by_key(|f| std::cmp::Reverse(f.1));
-    let shared = Shared::new(list.iter().map(|f| f.1).sum(), list.len() as u64, progress);
+    let files = list.len() as u64 + u64::from(status.is_some());
+    let bytes = list.iter().chain(&status).map(|f| f.1).sum();
+    let shared = Shared::new(bytes, files, progress);
     let first_err = Mutex::new(None);
     run_pool(&list, opts.threads(), &|(rel, len)| {
         if lock(&first_err).is_some() {
@@ -955,6 +964,10 @@ pub fn rekey_backup(
     if let Some(e) = first_err.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }
+    if let Some((rel, len)) = &status {
+        copy_plain(&backup.root.join(rel), &dir, rel, opts)?;
+        shared.advance(*len, 1);
+    }
     let mut pf = dir.create(Path::new("Manifest.plist"))?;
     Value::Dictionary(m)
         .to_writer_binary(&mut pf)
@@ -964,7 +977,7 @@ pub fn rekey_backup(
     dir.finish()?;
     Ok(RekeyReport {
         out_dir,
-        files: list.len() as u64 + 1,
+        files: files + 1,
         bytes: shared.total,
         class_keys: rewrapped,
     })

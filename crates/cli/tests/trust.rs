@@ -437,7 +437,8 @@ fn a_write_that_fails_leaves_nothing_that_looks_complete() {
         if cmd != "export" && cmd != "extract" {
             assert!(
                 !out.join("Manifest.plist").exists(),
-                "{cmd}: marked complete"
+                "{cmd}: marked complete: {msg}\n{:?}",
+                tree(&out)
             );
             assert!(!out.join("Status.plist").exists(), "{cmd}: marked complete");
         }
