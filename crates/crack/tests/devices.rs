@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 mod common;
-use common::Words;
+use common::{wait_for_flag, Hooked, Words};
 
 fn plan(n: usize) -> Arc<Plan> {
     let mut p = Plan::new();
@@ -81,49 +81,6 @@ impl Device for Flaky {
     }
 }
 
-/// The CPU, held back until the engine has reported the flaky device's failure. Without the
-/// hold the CPU may finish the whole plan (or find the password) before the flaky device's
-/// thread has taken a batch or reported its failure (as on a loaded 2-core machine), and the
-/// failure under test never happens.
-struct CpuAfterFailure {
-    inner: CpuDevice,
-    failed: Arc<AtomicBool>,
-}
-
-impl Device for CpuAfterFailure {
-    fn name(&self) -> String {
-        self.inner.name()
-    }
-    fn kind(&self) -> DeviceKind {
-        DeviceKind::Cpu
-    }
-    fn workers(&self) -> usize {
-        self.inner.workers()
-    }
-    fn preferred_batch(&self, params: &[KdfParams]) -> usize {
-        self.inner.preferred_batch(params)
-    }
-    fn max_call(&self, params: &KdfParams) -> usize {
-        self.inner.max_call(params)
-    }
-    fn derive(
-        &self,
-        params: &KdfParams,
-        passwords: &[&[u8]],
-        stop: &AtomicBool,
-        progress: &mut dyn FnMut(f64),
-    ) -> Result<Zeroizing<Vec<[u8; 32]>>, DeviceError> {
-        let t0 = Instant::now();
-        while !self.failed.load(Ordering::SeqCst)
-            && !stop.load(Ordering::SeqCst)
-            && t0.elapsed() < Duration::from_secs(60)
-        {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        self.inner.derive(params, passwords, stop, progress)
-    }
-}
-
 fn cfg() -> EngineConfig {
     EngineConfig {
         threads: 1,
@@ -152,14 +109,19 @@ fn a_device_that_fails_mid_run_loses_no_guess() {
         (&absent, 4, 2),
     ] {
         let flaky = Flaky::with_workers(good_calls, workers);
+        // The CPU is held back until the engine has reported the flaky device's failure:
+        // without the hold it may finish the plan (or find the password) before the flaky
+        // device's thread has taken a batch (as on a loaded 2-core machine), and the failure
+        // under test never happens.
         let failed = Arc::new(AtomicBool::new(false));
-        let cpu = Arc::new(CpuAfterFailure {
-            inner: CpuDevice {
+        let gate = failed.clone();
+        let cpu = Hooked::new(
+            Arc::new(CpuDevice {
                 kernel: Kernel::Portable,
                 threads: 1,
-            },
-            failed: failed.clone(),
-        });
+            }),
+            move |stop| wait_for_flag(&gate, stop),
+        );
         let cfg = EngineConfig {
             cpu: false,
             devices: vec![cpu, flaky.clone()],
@@ -236,56 +198,27 @@ fn when_the_last_device_fails_the_run_ends_with_an_exact_checkpoint() {
     assert!((0..last).all(|i| done.contains(&i)));
 }
 
-/// The CPU, counting the derive calls it has begun: work seen where it starts, not where the
-/// engine's event loop (which may lag on a loaded machine) reports it.
-struct CountingCpu {
-    inner: CpuDevice,
-    calls: AtomicU64,
-}
-
-impl Device for CountingCpu {
-    fn name(&self) -> String {
-        self.inner.name()
-    }
-    fn kind(&self) -> DeviceKind {
-        DeviceKind::Cpu
-    }
-    fn workers(&self) -> usize {
-        self.inner.workers()
-    }
-    fn preferred_batch(&self, params: &[KdfParams]) -> usize {
-        self.inner.preferred_batch(params)
-    }
-    fn max_call(&self, params: &KdfParams) -> usize {
-        self.inner.max_call(params)
-    }
-    fn derive(
-        &self,
-        params: &KdfParams,
-        passwords: &[&[u8]],
-        stop: &AtomicBool,
-        progress: &mut dyn FnMut(f64),
-    ) -> Result<Zeroizing<Vec<[u8; 32]>>, DeviceError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.inner.derive(params, passwords, stop, progress)
-    }
-}
-
 #[test]
 fn pause_holds_the_checkpoint_and_resume_goes_on_without_a_gap() {
     // Costly enough per guess that batches take a while on two threads.
     let line: HashLine = sesame_crack::synthetic_line(b"absent", Some(20_000), 10);
     let handle = RecoveryHandle::new();
-    let cpu = Arc::new(CountingCpu {
-        inner: CpuDevice {
+    // Derive calls counted where they begin, not where the engine's event loop (which may lag
+    // on a loaded machine) reports them.
+    let calls = Arc::new(AtomicU64::new(0));
+    let counter = calls.clone();
+    let cpu = Hooked::new(
+        Arc::new(CpuDevice {
             kernel: Kernel::Portable,
             threads: 2,
+        }),
+        move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
         },
-        calls: AtomicU64::new(0),
-    });
+    );
     let cfg = EngineConfig {
         cpu: false,
-        devices: vec![cpu.clone()],
+        devices: vec![cpu],
         batch_size: Some(2),
         cancel: handle.cancel_flag(),
         pause: handle.pause_flag(),
@@ -326,7 +259,7 @@ fn pause_holds_the_checkpoint_and_resume_goes_on_without_a_gap() {
     wait_for("some batches", &|| batches.load(Ordering::SeqCst) >= 4);
     handle.pause();
     assert!(handle.is_paused());
-    let calls_at_pause = cpu.calls.load(Ordering::SeqCst);
+    let calls_at_pause = calls.load(Ordering::SeqCst);
     wait_for("the Paused event", &|| {
         paused_events.load(Ordering::SeqCst) == 1
     });
@@ -344,7 +277,7 @@ fn pause_holds_the_checkpoint_and_resume_goes_on_without_a_gap() {
     }
     // Each of the two workers finishes at most the batch it holds (2 guesses, so at most 2
     // derive calls): no new batch was begun.
-    let begun = cpu.calls.load(Ordering::SeqCst) - calls_at_pause;
+    let begun = calls.load(Ordering::SeqCst) - calls_at_pause;
     assert!(begun <= 4, "{begun} derive calls begun after the pause");
     let held = position.load(Ordering::SeqCst);
     std::thread::sleep(Duration::from_millis(600));

@@ -2,10 +2,8 @@
 //! shards that partition the stream, checkpoints that never pass an unfinished guess, cancel.
 
 use rand::RngCore;
-use sesame_backup::{aeskw, kdf, HashLine, KdfParams};
-use sesame_crack::{
-    run, CpuDevice, Device, DeviceError, DeviceKind, EngineConfig, Event, Outcome, Report,
-};
+use sesame_backup::{aeskw, kdf, HashLine};
+use sesame_crack::{run, CpuDevice, Device, EngineConfig, Event, Outcome, Report};
 use sesame_guess::{
     common::CommonSource, mask::Mask, mask::MaskSource, pins::PinSource, rules::Rules,
     rules::RulesSource, wordlist::Wordlist, GuessError, GuessIter, Plan, Shard, Source,
@@ -14,7 +12,9 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use zeroize::Zeroizing;
+
+mod common;
+use common::{wait_for_flag, Hooked};
 
 /// A hash line whose password is `password`: random class key wrapped with the derived key.
 fn line_for(password: &[u8], dp: Option<u32>, iterations: u32) -> HashLine {
@@ -478,73 +478,27 @@ fn gpu_alone_recovers_both_schemes() {
     }
 }
 
-/// A device passed through, with a gate: a `Starts` device raises the flag when it begins its
-/// first call, a `Waits` device holds its calls until then. The CPU then cannot finish a short
-/// plan before a GPU thread that was scheduled late takes its first batch (as on a loaded
-/// 2-core machine), and both really run.
-struct Gated {
-    inner: Arc<dyn Device>,
-    flag: Arc<AtomicBool>,
-    starts: bool,
-}
-
-impl Device for Gated {
-    fn name(&self) -> String {
-        self.inner.name()
-    }
-    fn kind(&self) -> DeviceKind {
-        self.inner.kind()
-    }
-    fn workers(&self) -> usize {
-        self.inner.workers()
-    }
-    fn preferred_batch(&self, params: &[KdfParams]) -> usize {
-        self.inner.preferred_batch(params)
-    }
-    fn max_call(&self, params: &KdfParams) -> usize {
-        self.inner.max_call(params)
-    }
-    fn derive(
-        &self,
-        params: &KdfParams,
-        passwords: &[&[u8]],
-        stop: &AtomicBool,
-        progress: &mut dyn FnMut(f64),
-    ) -> Result<Zeroizing<Vec<[u8; 32]>>, DeviceError> {
-        if self.starts {
-            self.flag.store(true, Ordering::SeqCst);
-        } else {
-            let t0 = std::time::Instant::now();
-            while !self.flag.load(Ordering::SeqCst)
-                && !stop.load(Ordering::SeqCst)
-                && t0.elapsed() < Duration::from_secs(60)
-            {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        }
-        self.inner.derive(params, passwords, stop, progress)
-    }
-}
-
 #[test]
 fn cpu_and_gpu_together_try_every_index_exactly_once() {
     let Some(gpus) = test_gpus() else { return };
     let n = 2_000u64;
     for (shard, dp) in [(Shard::ALL, Some(2)), (Shard::new(2, 3).unwrap(), None)] {
+        // The CPU waits until a GPU call has begun: otherwise it may finish the short plan
+        // before a GPU thread scheduled late takes its first batch (as on a loaded 2-core
+        // machine), and the two never run together.
         let gpu_started = Arc::new(AtomicBool::new(false));
-        let mut devices: Vec<Arc<dyn Device>> = vec![Arc::new(Gated {
-            inner: Arc::new(CpuDevice {
+        let gate = gpu_started.clone();
+        let mut devices: Vec<Arc<dyn Device>> = vec![Hooked::new(
+            Arc::new(CpuDevice {
                 kernel: cfg().kernel,
                 threads: 2,
             }),
-            flag: gpu_started.clone(),
-            starts: false,
-        })];
+            move |stop| wait_for_flag(&gate, stop),
+        )];
         for g in &gpus {
-            devices.push(Arc::new(Gated {
-                inner: g.clone(),
-                flag: gpu_started.clone(),
-                starts: true,
+            let started = gpu_started.clone();
+            devices.push(Hooked::new(g.clone(), move |_| {
+                started.store(true, Ordering::SeqCst)
             }));
         }
         let cfg = EngineConfig {

@@ -301,11 +301,11 @@ impl Iterator for MaskIter<'_> {
 pub struct MaskSource {
     /// One mask per length, shortest first.
     masks: Vec<Mask>,
-    /// The likeliest-first order of each (None: the odometer, asked for or too large to
-    /// order), built when that length is first run: a long `.hcmask` file then holds tables
-    /// only for the masks it reaches.
+    /// The likeliest-first order of each (None: too large to order, so the odometer), built
+    /// when that length is first run: a long `.hcmask` file then holds tables only for the
+    /// masks it reaches.
     orders: Vec<Arc<OnceLock<Option<crate::markov::Likeliest>>>>,
-    /// The plain order was asked for.
+    /// The plain order was asked for: the orders are never built.
     plain: bool,
     full: Mask,
     increment: Option<(usize, usize)>,
@@ -329,9 +329,6 @@ impl MaskSource {
     /// The odometer order instead of likeliest first (hashcat's `--markov-disable`).
     pub fn plain_order(mut self) -> Self {
         self.plain = true;
-        self.orders = (0..self.masks.len())
-            .map(|_| Arc::new(OnceLock::from(None)))
-            .collect();
         self
     }
 
@@ -420,7 +417,11 @@ impl Source for MaskSource {
             .enumerate()
             .flat_map(move |(j, (m, order))| {
                 let start = if j == 0 { skip } else { 0 };
-                let order = order.get_or_init(|| crate::markov::Likeliest::new(m.positions()));
+                let order = if self.plain {
+                    &None
+                } else {
+                    order.get_or_init(|| crate::markov::Likeliest::new(m.positions()))
+                };
                 let one: Box<dyn Iterator<Item = Vec<u8>> + Send + '_> = match order {
                     Some(o) => Box::new((start..o.len()).filter_map(move |i| o.nth(i))),
                     None => Box::new(m.iter_from(start)),
