@@ -484,3 +484,24 @@ pub fn backup(
         Ok(report)
     })
 }
+
+/// [`backup`] of a phone that may be restarting (its setting just changed, as after Reset All
+/// Settings): while it is away, waits for it, up to `waits.reconnect`, instead of failing.
+pub fn backup_when_back(
+    addr: &crate::MuxAddr,
+    udid: &str,
+    out: &Path,
+    opts: &BackupOptions,
+    waits: &Waits,
+    on: OnEvent<'_>,
+) -> Result<BackupReport> {
+    let start = std::time::Instant::now();
+    loop {
+        match backup(addr, Some(udid), out, opts, waits, on) {
+            Err(DeviceError::NoDevice { .. }) if start.elapsed() < waits.reconnect => {
+                std::thread::sleep(waits.poll)
+            }
+            r => return r,
+        }
+    }
+}

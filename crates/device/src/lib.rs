@@ -20,7 +20,7 @@ mod error;
 pub mod restore;
 
 pub use addr::{MuxAddr, ENV as USBMUXD_ENV};
-pub use backup::{backup, BackupOptions, BackupReport};
+pub use backup::{backup, backup_when_back, BackupOptions, BackupReport};
 pub use error::{DeviceError, Result};
 pub use restore::{restore, RestorePlan, RestoreReport};
 

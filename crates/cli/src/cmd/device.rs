@@ -466,18 +466,8 @@ fn forgot(udid: Option<&str>, out: Option<&Path>, waits: &Waits) -> anyhow::Resu
         Some(dir) => {
             let bar = progress_bar();
             let opts = sesame_device::BackupOptions::default();
-            // The phone may restart just after its setting changed: while it is away,
-            // wait for it (as long as for the reset itself) rather than fail.
-            let start = std::time::Instant::now();
-            let r = loop {
-                let r = sesame_device::backup(&a, Some(&i.udid), dir, &opts, waits, &events(&bar, "backing up"));
-                match r {
-                    Err(DeviceError::NoDevice { .. }) if start.elapsed() < waits.reconnect => {
-                        std::thread::sleep(waits.poll)
-                    }
-                    r => break r,
-                }
-            };
+            // The phone may restart just after its setting changed: the backup waits for it.
+            let r = sesame_device::backup_when_back(&a, &i.udid, dir, &opts, waits, &events(&bar, "backing up"));
             bar.finish_and_clear();
             let r = r.map_err(explain)?;
             outln!(
