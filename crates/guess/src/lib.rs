@@ -68,7 +68,7 @@ pub enum GuessError {
         source: std::io::Error,
     },
     /// A mask is malformed; `column` counts bytes of the mask from 1 (0: the whole mask).
-    #[error("mask {mask:?}{}: {msg}", at("column", *column))]
+    #[error("mask {}{}: {msg}", quoted(mask), at("column", *column))]
     Mask {
         mask: String,
         column: usize,
@@ -76,7 +76,7 @@ pub enum GuessError {
     },
     /// A custom charset (-1 .. -4) is malformed; `column` counts bytes of the set from 1
     /// (0: the whole set).
-    #[error("custom charset -{set} {text:?}{}: {msg}", at("column", *column))]
+    #[error("custom charset -{set} {}{}: {msg}", quoted(text), at("column", *column))]
     Charset {
         set: u8,
         text: String,
@@ -105,6 +105,16 @@ pub enum GuessError {
 }
 
 /// ", line 4" for error messages, or nothing when the place is 0 (unknown or everything).
+/// `text` quoted for an error message, cut after 40 characters: a line of a binary file given
+/// as a mask file must not fill the screen (the column says where the fault is).
+fn quoted(text: &str) -> String {
+    const SHOWN: usize = 40;
+    match text.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{:?}...", &text[..cut]),
+        None => format!("{text:?}"),
+    }
+}
+
 fn at(what: &str, n: usize) -> String {
     if n == 0 {
         String::new()

@@ -204,6 +204,20 @@ fn shard_parsing() {
         .contains("larger"));
 }
 
+#[test]
+fn a_long_bad_mask_is_quoted_short_and_its_column_given() {
+    let long = format!("{}?q", "é".repeat(100));
+    let e = Mask::parse(&long, [None; 4]).unwrap_err().to_string();
+    assert!(e.contains("...") && e.contains("column 201"), "{e}");
+    assert!(
+        e.chars().count() < 200,
+        "{} characters: {e}",
+        e.chars().count()
+    );
+    let e = Mask::parse("?q", [None; 4]).unwrap_err().to_string();
+    assert!(e.starts_with("mask \"?q\", column 1:"), "{e}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
