@@ -378,10 +378,11 @@ fn test_gpus() -> Option<Vec<Arc<sesame_crack::GpuDevice>>> {
     static GPUS: std::sync::OnceLock<Vec<Arc<sesame_crack::GpuDevice>>> =
         std::sync::OnceLock::new();
     let gpus = GPUS.get_or_init(|| {
-        if std::env::var_os("SESAME_GPU_ALLOW_CPU").is_none() {
-            std::env::set_var("SESAME_GPU_ALLOW_CPU", "1");
-        }
-        let (devices, notes) = sesame_crack::gpu::discover_checked();
+        let (devices, notes) =
+            sesame_crack::gpu::discover_checked_with(sesame_crack::gpu::Discovery {
+                allow_cpu_drivers: true,
+                ..sesame_crack::gpu::Discovery::from_env()
+            });
         if devices.is_empty() {
             // In CI a missing GPU adapter is a failure, never a silent pass.
             assert!(

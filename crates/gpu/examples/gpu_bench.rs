@@ -1,6 +1,9 @@
 //! Guesses per second of each GPU, for both key schemes.
 //!
-//! `cargo run --release -p sesame-gpu --example gpu_bench [-- SECONDS]`
+//! `cargo run --release -p sesame-gpu --example gpu_bench [-- SECONDS [SCALE...]]`
+//!
+//! With SCALEs (e.g. `2 0.25 0.5 1 2 4`), the SHA-256 stage is also timed at each multiple of
+//! the device's preferred batch, to see whether a smaller or larger batch fills it better.
 //!
 //! Each stage is timed on a reduced iteration count (grown until one run takes about SECONDS,
 //! default 2) and scaled to the real counts: 10,000,000 PBKDF2-HMAC-SHA256 iterations plus 10,000
@@ -33,10 +36,13 @@ fn time_stage(dev: &GpuDevice, batch: &[&[u8]], budget: f64, spec: impl Fn(u32) 
 }
 
 fn main() {
-    let budget: f64 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2.0);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let budget: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(2.0);
+    let scales: Vec<f64> = args
+        .iter()
+        .skip(1)
+        .map(|s| s.parse().expect("SCALE: a number, such as 0.5 or 2"))
+        .collect();
     let (devices, notes) = sesame_gpu::discover();
     for n in &notes {
         println!("note: {n}");
@@ -88,6 +94,21 @@ fn main() {
             4.0 * n / s1,
             ops1.total() / 2
         );
+        for &scale in &scales {
+            let size = ((dev.preferred_batch() as f64 * scale) as usize).max(1);
+            let passwords: Vec<Vec<u8>> =
+                (0..size).map(|i| format!("pw{i}").into_bytes()).collect();
+            let batch: Vec<&[u8]> = passwords.iter().map(Vec::as_slice).collect();
+            let s256 = time_stage(dev, &batch, budget, |r| KdfSpec {
+                salt: salt.clone(),
+                iterations: 1,
+                dp: Some((vec![0x22; 20], r)),
+            });
+            println!(
+                "  batch {size} ({scale}x preferred): {:.2} guesses/s on the iOS 10.2+ scheme (SHA-256 stage)",
+                size as f64 / (s256 * DPIC)
+            );
+        }
         if dev.kind() == DeviceKind::CpuEmulation {
             println!("  note: this is a CPU driver emulating a GPU: not a GPU figure (it shares the cores the CPU kernels use)");
         }

@@ -6,7 +6,8 @@
 //!   so this builds without the CUDA toolkit and reports "no CUDA driver found" where there is none.
 //! - **wgpu** (feature `wgpu`): Vulkan, Metal and DX12, for AMD, Intel and Apple GPUs (and NVIDIA
 //!   where CUDA is missing). CPU drivers such as Mesa's lavapipe are skipped unless
-//!   `SESAME_GPU_ALLOW_CPU=1`, which the tests use to check the kernels on machines without a GPU.
+//!   [`Discovery::allow_cpu_drivers`] is set (`SESAME_GPU_ALLOW_CPU=1` for the binary), which the
+//!   tests use to check the kernels on machines without a GPU.
 //!
 //! The CPU computes each password's HMAC inner and outer states (hashing passwords longer than
 //! 64 bytes, as HMAC requires) and uploads only those. The GPU runs the first PBKDF2 iteration,
@@ -170,6 +171,11 @@ impl std::fmt::Debug for GpuDevice {
 const SLICE_TARGET: Duration = Duration::from_millis(150);
 /// The first slice of each stage, before its speed is known.
 const FIRST_SLICE: u32 = 32;
+/// No dispatch runs more loop iterations than this, however fast the device. Drivers may cut
+/// long shader loops short without an error: Mesa's llvmpipe ends every loop after 65,535
+/// iterations, so a fast slice of 131,072 left the key wrong and the password unfound. The
+/// self-check runs a slice of this length, so a driver with a lower limit fails it.
+const MAX_SLICE: u32 = 1 << 15;
 
 /// How the loop is cut into slices.
 #[derive(Clone, Copy)]
@@ -325,26 +331,50 @@ impl GpuDevice {
             rng.fill_bytes(&mut s);
             s
         };
+        // (spec, passwords, slice length): many short slices, then the longest slice a search
+        // runs, on both loops, so that a driver that cuts long loops short is caught here.
         let specs = [
-            KdfSpec {
-                salt: salt(20),
-                iterations: 41,
-                dp: Some((salt(20), 203)),
-            },
-            KdfSpec {
-                salt: salt(60),
-                iterations: 1,
-                dp: Some((salt(56), 1)),
-            },
-            KdfSpec {
-                salt: salt(20),
-                iterations: 157,
-                dp: None,
-            },
+            (
+                KdfSpec {
+                    salt: salt(20),
+                    iterations: 41,
+                    dp: Some((salt(20), 203)),
+                },
+                &refs[..],
+                17,
+            ),
+            (
+                KdfSpec {
+                    salt: salt(60),
+                    iterations: 1,
+                    dp: Some((salt(56), 1)),
+                },
+                &refs[..],
+                17,
+            ),
+            (
+                KdfSpec {
+                    salt: salt(20),
+                    iterations: 157,
+                    dp: None,
+                },
+                &refs[..],
+                17,
+            ),
+            (
+                KdfSpec {
+                    salt: salt(20),
+                    iterations: MAX_SLICE + 1,
+                    dp: Some((salt(20), MAX_SLICE + 1)),
+                },
+                &refs[..2],
+                MAX_SLICE,
+            ),
         ];
         let never = AtomicBool::new(false);
-        for (s, spec) in specs.iter().enumerate() {
-            let got = self.derive_sliced(&refs, spec, &never, &mut |_| {}, Slicing::Fixed(17))?;
+        for (s, (spec, refs, slice)) in specs.iter().enumerate() {
+            let got =
+                self.derive_sliced(refs, spec, &never, &mut |_| {}, Slicing::Fixed(*slice))?;
             for (i, pw) in refs.iter().enumerate() {
                 if got[i] != reference_key(pw, spec) {
                     let scheme = if spec.dp.is_some() {
@@ -355,7 +385,7 @@ impl GpuDevice {
                     return Err(GpuError::Mismatch {
                         device: self.name.clone(),
                         what: format!(
-                            "{scheme}, check {} of {}, password of {} bytes",
+                            "{scheme}, check {} of {}, password of {} bytes, slices of {slice} iterations",
                             s + 1,
                             specs.len(),
                             pw.len()
@@ -413,7 +443,7 @@ fn run_loop(
     let mut left = total;
     let mut count = match slicing {
         Slicing::Timed => FIRST_SLICE,
-        Slicing::Fixed(c) => c.max(1),
+        Slicing::Fixed(c) => c.clamp(1, MAX_SLICE),
     };
     while left > 0 {
         if cancel.load(Ordering::Relaxed) {
@@ -430,22 +460,51 @@ fn run_loop(
             // Scale toward the target duration, at most 4x up or 2x down per slice.
             let ratio = SLICE_TARGET.as_secs_f64() / took.as_secs_f64().max(1e-6);
             let next = f64::from(this) * ratio.clamp(0.5, 4.0);
-            count = next.clamp(1.0, f64::from(u32::MAX / 2)) as u32;
+            count = next.clamp(1.0, f64::from(MAX_SLICE)) as u32;
         }
     }
     Ok(())
 }
 
-/// Every usable GPU, and notes for people about what was not used and why.
+/// What GPU discovery may use. [`Discovery::from_env`] reads it from the environment, as the
+/// binary does; tests and embedders set it directly (changing the environment of a running,
+/// multi-threaded process is a data race with every other thread that reads it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Discovery {
+    /// Use no GPU at all; nothing is probed.
+    pub disabled: bool,
+    /// Also use CPU drivers such as Mesa's lavapipe. Off by default: they would share the cores
+    /// the CPU kernels already use.
+    pub allow_cpu_drivers: bool,
+}
+
+impl Discovery {
+    /// `SESAME_GPU_DISABLE=1` sets [`Discovery::disabled`], `SESAME_GPU_ALLOW_CPU=1`
+    /// [`Discovery::allow_cpu_drivers`].
+    pub fn from_env() -> Discovery {
+        let on = |name: &str| std::env::var(name).is_ok_and(|v| v == "1");
+        Discovery {
+            disabled: on("SESAME_GPU_DISABLE"),
+            allow_cpu_drivers: on("SESAME_GPU_ALLOW_CPU"),
+        }
+    }
+}
+
+/// Every usable GPU, and notes for people about what was not used and why, as the environment
+/// says ([`Discovery::from_env`]); see [`discover_with`].
+pub fn discover() -> (Vec<GpuDevice>, Vec<String>) {
+    discover_with(Discovery::from_env())
+}
+
+/// Every usable GPU under `opts`, and notes for people about what was not used and why.
 ///
 /// NVIDIA GPUs are used through CUDA where its driver is present, and then not again through
-/// Vulkan. CPU drivers (lavapipe) are skipped unless `SESAME_GPU_ALLOW_CPU=1`. The devices are not
-/// yet self-checked: call [`GpuDevice::self_check`] before use (see [`discover_checked`]).
-/// `SESAME_GPU_DISABLE=1` turns every GPU off (nothing is probed).
-pub fn discover() -> (Vec<GpuDevice>, Vec<String>) {
+/// Vulkan. The devices are not yet self-checked: call [`GpuDevice::self_check`] before use (see
+/// [`discover_checked`]).
+pub fn discover_with(opts: Discovery) -> (Vec<GpuDevice>, Vec<String>) {
     let mut devices: Vec<GpuDevice> = Vec::new();
     let mut notes = Vec::new();
-    if std::env::var("SESAME_GPU_DISABLE").is_ok_and(|v| v == "1") {
+    if opts.disabled {
         notes.push("GPUs turned off by SESAME_GPU_DISABLE=1".to_string());
         notes.push("no GPU found: using the CPU only".to_string());
         return (devices, notes);
@@ -457,7 +516,12 @@ pub fn discover() -> (Vec<GpuDevice>, Vec<String>) {
     #[cfg(feature = "wgpu")]
     {
         let cuda_in_use = devices.iter().any(|d| d.backend == "cuda");
-        wgpu_backend::discover(&mut devices, &mut notes, cuda_in_use);
+        wgpu_backend::discover(
+            &mut devices,
+            &mut notes,
+            cuda_in_use,
+            opts.allow_cpu_drivers,
+        );
     }
     #[cfg(not(feature = "wgpu"))]
     notes.push("built without wgpu support (feature `wgpu`)".to_string());
@@ -470,7 +534,12 @@ pub fn discover() -> (Vec<GpuDevice>, Vec<String>) {
 /// [`discover`], keeping only the devices that pass [`GpuDevice::self_check`]; each failure
 /// becomes a note.
 pub fn discover_checked() -> (Vec<GpuDevice>, Vec<String>) {
-    let (devices, mut notes) = discover();
+    discover_checked_with(Discovery::from_env())
+}
+
+/// [`discover_with`], keeping only the devices that pass [`GpuDevice::self_check`].
+pub fn discover_checked_with(opts: Discovery) -> (Vec<GpuDevice>, Vec<String>) {
+    let (devices, mut notes) = discover_with(opts);
     let mut ok = Vec::new();
     for d in devices {
         match d.self_check() {
@@ -479,9 +548,4 @@ pub fn discover_checked() -> (Vec<GpuDevice>, Vec<String>) {
         }
     }
     (ok, notes)
-}
-
-/// Whether CPU drivers may be used (`SESAME_GPU_ALLOW_CPU=1`).
-pub fn cpu_drivers_allowed() -> bool {
-    std::env::var("SESAME_GPU_ALLOW_CPU").is_ok_and(|v| v == "1")
 }

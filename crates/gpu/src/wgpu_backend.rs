@@ -11,7 +11,12 @@ const BACKENDS: wgpu::Backends = wgpu::Backends::VULKAN
     .union(wgpu::Backends::DX12);
 
 /// Adds every usable wgpu adapter to `devices`.
-pub(crate) fn discover(devices: &mut Vec<GpuDevice>, notes: &mut Vec<String>, cuda_in_use: bool) {
+pub(crate) fn discover(
+    devices: &mut Vec<GpuDevice>,
+    notes: &mut Vec<String>,
+    cuda_in_use: bool,
+    allow_cpu_drivers: bool,
+) {
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
         backends: BACKENDS,
         ..wgpu::InstanceDescriptor::new_without_display_handle()
@@ -43,7 +48,7 @@ pub(crate) fn discover(devices: &mut Vec<GpuDevice>, notes: &mut Vec<String>, cu
             wgpu::DeviceType::Cpu => DeviceKind::CpuEmulation,
             _ => DeviceKind::Gpu,
         };
-        if kind == DeviceKind::CpuEmulation && !crate::cpu_drivers_allowed() {
+        if kind == DeviceKind::CpuEmulation && !allow_cpu_drivers {
             notes.push(format!(
                 "{label} is a CPU driver: skipped unless SESAME_GPU_ALLOW_CPU=1 (it would share the cores the CPU kernels already use)"
             ));

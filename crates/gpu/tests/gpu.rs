@@ -3,7 +3,7 @@
 //! adapter at all the tests print SKIPPED and pass.
 
 use rand::Rng;
-use sesame_gpu::{GpuDevice, GpuError, KdfSpec};
+use sesame_gpu::{Discovery, GpuDevice, GpuError, KdfSpec};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
@@ -11,8 +11,10 @@ fn device() -> Option<&'static GpuDevice> {
     static DEV: OnceLock<Option<GpuDevice>> = OnceLock::new();
     DEV.get_or_init(|| {
         // The tests are about correctness: a CPU driver is as good as a GPU for them.
-        std::env::set_var("SESAME_GPU_ALLOW_CPU", "1");
-        let (devices, notes) = sesame_gpu::discover();
+        let (devices, notes) = sesame_gpu::discover_with(Discovery {
+            allow_cpu_drivers: true,
+            ..Discovery::from_env()
+        });
         for n in &notes {
             eprintln!("note: {n}");
         }
@@ -164,4 +166,30 @@ fn empty_and_oversized_batches() {
     let too_many = vec![b"x".as_slice(); dev.max_batch() + 1];
     let r = dev.derive(&too_many, &spec, &AtomicBool::new(false), &mut |_| {});
     assert!(matches!(r, Err(GpuError::BatchTooLarge { .. })), "{r:?}");
+}
+
+#[test]
+fn discovery_options_turn_gpus_and_cpu_drivers_off() {
+    let (devices, notes) = sesame_gpu::discover_with(Discovery {
+        disabled: true,
+        allow_cpu_drivers: true,
+    });
+    assert!(devices.is_empty());
+    assert!(notes.iter().any(|n| n.contains("turned off")), "{notes:?}");
+
+    // Without the option a CPU driver such as lavapipe is left out, and the note says how to
+    // let it in.
+    let (devices, notes) = sesame_gpu::discover_with(Discovery::default());
+    assert!(
+        devices
+            .iter()
+            .all(|d| d.kind() != sesame_gpu::DeviceKind::CpuEmulation),
+        "a CPU driver was used without allow_cpu_drivers"
+    );
+    if device().is_some_and(|d| d.kind() == sesame_gpu::DeviceKind::CpuEmulation) {
+        assert!(
+            notes.iter().any(|n| n.contains("CPU driver")),
+            "lavapipe was skipped without a note: {notes:?}"
+        );
+    }
 }

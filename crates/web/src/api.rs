@@ -496,11 +496,14 @@ impl App {
     fn start_search(&self, body: &[u8]) -> Result<Value> {
         let r: PlanIn = parse(body)?;
         let mut slot = self.search.lock().map_err(|_| Fail(500, "busy".into()))?;
-        if slot.as_ref().is_some_and(|s| s.running()) {
-            return Err(Fail(
-                409,
-                "a search is already running: pause or stop it first".into(),
-            ));
+        if let Some(job) = slot.as_mut() {
+            if job.running() {
+                return Err(Fail(
+                    409,
+                    "a search is already running: pause or stop it first".into(),
+                ));
+            }
+            job.finish();
         }
         let (t, plan, saved, _) = self.plan_for(&r)?;
         saved

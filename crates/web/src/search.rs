@@ -57,8 +57,31 @@ pub struct SearchJob {
 }
 
 impl SearchJob {
+    /// Still searching. The state says "found" as soon as the password is (it is in the
+    /// potfile by then), while the thread still closes its session: that search is over.
     pub fn running(&self) -> bool {
-        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+        let alive = self.thread.as_ref().is_some_and(|t| !t.is_finished());
+        alive && !self.over()
+    }
+
+    /// The search has an outcome, whether or not its thread has returned.
+    fn over(&self) -> bool {
+        self.status.lock().is_ok_and(|s| {
+            matches!(
+                s.state.as_str(),
+                "found" | "exhausted" | "stopped" | "error"
+            )
+        })
+    }
+
+    /// Waits for the thread of a search that is over (it is only closing its session), so that
+    /// the next search does not open the session files while it does.
+    pub fn finish(&mut self) {
+        if self.over() {
+            if let Some(t) = self.thread.take() {
+                let _ = t.join();
+            }
+        }
     }
 
     pub fn snapshot(&self) -> SearchStatus {
@@ -324,5 +347,45 @@ pub fn plan_of(hints: &Hints, wider: bool) -> Plan {
         hints::wider_plan(hints)
     } else {
         hints::default_plan((!hints.is_empty()).then_some(hints))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_that_found_its_password_is_over_while_its_thread_closes_the_session() {
+        let status = Arc::new(Mutex::new(SearchStatus {
+            state: "running".into(),
+            ..Default::default()
+        }));
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let mut job = SearchJob {
+            backup: "b".into(),
+            handle: RecoveryHandle::new(),
+            status: status.clone(),
+            // A thread that stays alive until told, as one closing its session after "found".
+            thread: Some(std::thread::spawn(move || {
+                let _ = rx.recv();
+            })),
+        };
+        assert!(job.running());
+        job.finish();
+        assert!(
+            job.thread.is_some(),
+            "finish() waited on a search still running"
+        );
+        status.lock().unwrap().state = "found".into();
+        assert!(
+            !job.running(),
+            "a search that found its password blocked the next one"
+        );
+        tx.send(()).unwrap();
+        job.finish();
+        assert!(
+            job.thread.is_none(),
+            "finish() did not wait for the closing thread"
+        );
     }
 }
