@@ -21,12 +21,17 @@ mkdir -p "$out"
 sesame=target/release/sesame
 gpu_bench=target/release/examples/gpu_bench
 kernel_rate=target/release/examples/kernel_rate
+# The shared fixtures beside the repository, or inside it where a copy put them there.
 fixtures=../shared/fixtures/keybags
+[ -d "$fixtures" ] || fixtures=shared/fixtures/keybags
 for f in "$sesame" "$gpu_bench" "$kernel_rate" "$fixtures/manifest-ios10_2-test123.plist" \
     "$fixtures/manifest-ios9-test123.plist"; do
     [ -e "$f" ] || { echo "missing $f (see the build commands at the top of this script)" >&2; exit 2; }
 done
-export SESAME_HOME="$out/home"
+# Wordlists, potfiles and sessions go to a scratch folder: only the logs are kept.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export SESAME_HOME="$work/home"
 
 # check NAME SECONDS COMMAND...: runs COMMAND with a time limit, its output in OUTDIR/NAME.txt.
 check() {
@@ -51,15 +56,15 @@ check cpu-scaling 120 bash -c "
 
 # Wordlists with the password far enough in that every device gets batches first: on the iOS
 # 10.2+ scheme a GPU tries some hundreds a second, on the older one some hundred thousand.
-wordlist() { { seq -f "wrong-%.0f" 1 "$1"; echo test123; } >"$out/words-$1.txt"; echo "$out/words-$1.txt"; }
+wordlist() { { seq -f "wrong-%.0f" 1 "$1"; echo test123; } >"$work/words-$1.txt"; echo "$work/words-$1.txt"; }
 for scheme in ios10_2:20000 ios9:2000000; do
     name=${scheme%:*}
     words=$(wordlist "${scheme#*:}")
-    "$sesame" hash "$fixtures/manifest-$name-test123.plist" >"$out/$name.hash" 2>/dev/null
+    "$sesame" hash "$fixtures/manifest-$name-test123.plist" >"$work/$name.hash" 2>/dev/null
     for device in gpu all; do
         # Each run its own potfile, or the second would be answered by the first's.
-        check "recover-$name-$device" 150 "$sesame" recover "$out/$name.hash" -w "$words" \
-            --device "$device" --fresh --json --potfile "$out/$name-$device.potfile"
+        check "recover-$name-$device" 150 "$sesame" recover "$work/$name.hash" -w "$words" \
+            --device "$device" --fresh --json --potfile "$work/$name-$device.potfile"
     done
 done
 echo "all output in $out"
