@@ -95,7 +95,7 @@ fn main() {
             ops1.total() / 2
         );
         for &scale in &scales {
-            let size = ((dev.preferred_batch() as f64 * scale) as usize).max(1);
+            let size = ((dev.preferred_batch() as f64 * scale) as usize).clamp(1, dev.max_batch());
             let passwords: Vec<Vec<u8>> =
                 (0..size).map(|i| format!("pw{i}").into_bytes()).collect();
             let batch: Vec<&[u8]> = passwords.iter().map(Vec::as_slice).collect();
