@@ -371,7 +371,7 @@ fn a_source_error_mid_stream_is_an_error_with_an_exact_checkpoint() {
     assert!(last.unwrap() <= 30);
 }
 
-/// GPUs for the tests: with `SESAME_GPU_ALLOW_CPU=1`, Mesa's lavapipe (a CPU Vulkan driver) counts,
+/// GPUs for the tests: with CPU drivers allowed, Mesa's lavapipe (a CPU Vulkan driver) counts,
 /// so these run without GPU hardware. Self-checked once per process; `None`, with a visible
 /// message, where no adapter exists at all.
 fn test_gpus() -> Option<Vec<Arc<sesame_crack::GpuDevice>>> {

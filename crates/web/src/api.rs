@@ -543,9 +543,11 @@ impl App {
             "resume" => job.handle.resume(),
             _ => job.stop(),
         }
-        // The state the page shows at once (the search confirms it within a moment).
+        // The state the page shows at once (the search confirms it within a moment), unless
+        // the search reached its outcome in the meantime: "found" must not turn into "paused".
         if let Ok(mut s) = job.status.lock() {
             match what {
+                _ if s.is_over() => {}
                 "pause" => s.state = "paused".into(),
                 "resume" => s.state = "running".into(),
                 _ => {}

@@ -41,6 +41,16 @@ pub struct SearchStatus {
     pub error: Option<String>,
 }
 
+impl SearchStatus {
+    /// The state is an outcome (found, exhausted, stopped, error): nothing changes it after.
+    pub fn is_over(&self) -> bool {
+        matches!(
+            self.state.as_str(),
+            "found" | "exhausted" | "stopped" | "error"
+        )
+    }
+}
+
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct StageView {
     pub name: String,
@@ -66,12 +76,7 @@ impl SearchJob {
 
     /// The search has an outcome, whether or not its thread has returned.
     fn over(&self) -> bool {
-        self.status.lock().is_ok_and(|s| {
-            matches!(
-                s.state.as_str(),
-                "found" | "exhausted" | "stopped" | "error"
-            )
-        })
+        self.status.lock().is_ok_and(|s| s.is_over())
     }
 
     /// Waits for the thread of a search that is over (it is only closing its session), so that

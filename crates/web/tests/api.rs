@@ -656,6 +656,16 @@ fn the_wider_search_puts_four_digits_after_each_word() {
         c.ok("/api/password", &json!({"id": id}))["password"],
         "Rex4455"
     );
+    // A search that found its password is over: pausing it is refused and leaves "found", and
+    // the next search starts at once (the potfile answers it), even while the first thread may
+    // still be closing its session.
+    assert_eq!(c.post("/api/search/pause", &json!({})).status, 409);
+    assert_eq!(c.get("/api/search").json()["state"], "found");
+    c.ok("/api/search/start", &json!({"id": id, "hints": hints}));
+    let s = c.wait("/api/search", |s| {
+        !["starting", "running"].contains(&s["state"].as_str().unwrap_or(""))
+    });
+    assert_eq!(s["state"], "found", "{s}");
 }
 
 #[test]
