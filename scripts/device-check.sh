@@ -12,7 +12,8 @@
 # OUTDIR/summary.txt. The script exits 1 if any step failed or was skipped.
 #   machine        lscpu, nvidia-smi
 #   gpu-bench      every GPU's self-check against the CPU reference, both key schemes, and the
-#                  SHA-256 stage at 1/4 to 4 times the preferred batch (is the GPU full?)
+#                  SHA-256 stage at 1/4 to 4 times the preferred batch (is the GPU full?); then
+#                  again with CUDA blocks of 128 and 256 threads
 #   recover-*      sesame recover finds the fixture's password (test123) in a wordlist, on the
 #                  GPU alone and on every device at once, for both key schemes
 #   bench-gpu      sesame bench on the GPUs alone (JSON)
@@ -62,6 +63,10 @@ check() {
 
 check machine 10 bash -c 'lscpu; nproc; nvidia-smi || echo "no nvidia-smi"'
 check gpu-bench 120 "$gpu_bench" 3 0.25 0.5 1 2 4
+# CUDA blocks of 128 and 256 threads instead of 64, at the preferred batch.
+for block in 128 256; do
+    check "gpu-bench-block-$block" 45 env SESAME_CUDA_BLOCK=$block "$gpu_bench" 2 1
+done
 
 # The password last in each list. On the iOS 10.2+ scheme a GPU tries some hundreds a second
 # when full, and 20,000 passwords fill only a small part of a large GPU: that search's time is

@@ -4,6 +4,7 @@
 //!
 //! With SCALEs (e.g. `2 0.25 0.5 1 2 4`), the SHA-256 stage is also timed at each multiple of
 //! the device's preferred batch, to see whether a smaller or larger batch fills it better.
+//! `SESAME_CUDA_BLOCK=N` runs the CUDA kernels in blocks of N threads (default 64).
 //!
 //! Each stage is timed on a reduced iteration count (grown until one run takes about SECONDS,
 //! default 2) and scaled to the real counts: 10,000,000 PBKDF2-HMAC-SHA256 iterations plus 10,000
@@ -49,7 +50,18 @@ fn main() {
         .skip(1)
         .map(|s| s.parse().expect("SCALE: a number, such as 0.5 or 2"))
         .collect();
-    let (devices, notes) = sesame_gpu::discover();
+    // SESAME_CUDA_BLOCK=N: CUDA blocks of N threads instead of the default, to compare.
+    let cuda_block = std::env::var("SESAME_CUDA_BLOCK").ok().map(|v| {
+        v.parse()
+            .expect("SESAME_CUDA_BLOCK: a number of threads, such as 128")
+    });
+    if let Some(b) = cuda_block {
+        println!("CUDA blocks of {b} threads");
+    }
+    let (devices, notes) = sesame_gpu::discover_with(sesame_gpu::Discovery {
+        cuda_block,
+        ..sesame_gpu::Discovery::from_env()
+    });
     for n in &notes {
         println!("note: {n}");
     }

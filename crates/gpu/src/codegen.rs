@@ -596,6 +596,15 @@ pub fn kernels(target: Target) -> String {
     src
 }
 
+/// The CUDA kernels for thread blocks of `block` threads (their `__launch_bounds__`, which bounds
+/// the registers NVRTC may give each thread); [`kernels`] is the same for [`WORKGROUP`].
+pub fn cuda_kernels(block: u32) -> String {
+    kernels(Target::Cuda).replace(
+        &format!("__launch_bounds__({WORKGROUP})"),
+        &format!("__launch_bounds__({block})"),
+    )
+}
+
 /// 32-bit operations in one PBKDF2 iteration (two compressions, and the XOR into T) of the
 /// SHA-256 and SHA-1 loops, as generated (after constant folding).
 pub fn loop_ops() -> (OpCount, OpCount) {

@@ -4,7 +4,7 @@
 //! UNVERIFIED: written and built on a machine without an NVIDIA GPU; its self-check (run before
 //! every use) is the only test it has had. See BENCHMARKS.md.
 
-use crate::codegen::{self, layout::*, Target, WORKGROUP};
+use crate::codegen::{self, layout::*};
 use crate::host::Batch;
 use crate::{DeviceKind, Exec, GpuDevice, Kernel};
 use cudarc::driver::{
@@ -13,7 +13,7 @@ use cudarc::driver::{
 use std::sync::Arc;
 
 /// Adds every CUDA GPU to `devices`, or explains in `notes` why there is none.
-pub(crate) fn discover(devices: &mut Vec<GpuDevice>, notes: &mut Vec<String>) {
+pub(crate) fn discover(devices: &mut Vec<GpuDevice>, notes: &mut Vec<String>, block: u32) {
     // SAFETY: only tries to dlopen the CUDA driver library under its usual names; loading a
     // shared library runs its initialisers, which for the vendor's libcuda is what it is for.
     if !unsafe { sys::is_culib_present() } {
@@ -46,7 +46,7 @@ pub(crate) fn discover(devices: &mut Vec<GpuDevice>, notes: &mut Vec<String>) {
         return;
     }
     for ordinal in 0..count as usize {
-        match CudaExec::new(ordinal) {
+        match CudaExec::new(ordinal, block) {
             Ok((exec, name, preferred)) => devices.push(GpuDevice::new(
                 name,
                 "cuda",
@@ -73,10 +73,12 @@ pub(crate) struct CudaExec {
     n: u32,
     nb256: u32,
     nb1: u32,
+    /// Threads per block.
+    block: u32,
 }
 
 impl CudaExec {
-    fn new(ordinal: usize) -> Result<(Self, String, usize), String> {
+    fn new(ordinal: usize, block: u32) -> Result<(Self, String, usize), String> {
         let ctx = CudaContext::new(ordinal).map_err(|e| e.to_string())?;
         let name = ctx.name().map_err(|e| e.to_string())?;
         let (major, minor) = ctx.compute_capability().map_err(|e| e.to_string())?;
@@ -88,7 +90,7 @@ impl CudaExec {
             options: vec![format!("--gpu-architecture=compute_{major}{minor}")],
             ..Default::default()
         };
-        let ptx = cudarc::nvrtc::compile_ptx_with_opts(codegen::kernels(Target::Cuda), opts)
+        let ptx = cudarc::nvrtc::compile_ptx_with_opts(codegen::cuda_kernels(block), opts)
             .map_err(|e| format!("NVRTC could not compile the kernels: {e:?}"))?;
         let module = ctx.load_module(ptx).map_err(|e| e.to_string())?;
         let funcs = codegen::KERNELS
@@ -105,6 +107,7 @@ impl CudaExec {
             n: 0,
             nb256: 0,
             nb1: 0,
+            block,
         };
         Ok((exec, name, preferred))
     }
@@ -137,8 +140,8 @@ impl Exec for CudaExec {
     fn run(&mut self, kernel: Kernel, count: u32) -> Result<(), String> {
         let b = self.bufs.as_mut().ok_or("no batch uploaded")?;
         let cfg = LaunchConfig {
-            grid_dim: (kernel.lanes(self.n).div_ceil(WORKGROUP), 1, 1),
-            block_dim: (WORKGROUP, 1, 1),
+            grid_dim: (kernel.lanes(self.n).div_ceil(self.block), 1, 1),
+            block_dim: (self.block, 1, 1),
             shared_mem_bytes: 0,
         };
         let (n, nb256, nb1) = (self.n, self.nb256, self.nb1);

@@ -476,6 +476,9 @@ pub struct Discovery {
     /// Also use CPU drivers such as Mesa's lavapipe. Off by default: they would share the cores
     /// the CPU kernels already use.
     pub allow_cpu_drivers: bool,
+    /// Threads per CUDA block, a multiple of 32 from 32 to 1024; `None`: [`codegen::WORKGROUP`].
+    /// For measuring which size fills a GPU best (`gpu_bench`).
+    pub cuda_block: Option<u32>,
 }
 
 impl Discovery {
@@ -486,6 +489,24 @@ impl Discovery {
         Discovery {
             disabled: on("SESAME_GPU_DISABLE"),
             allow_cpu_drivers: on("SESAME_GPU_ALLOW_CPU"),
+            cuda_block: None,
+        }
+    }
+}
+
+/// The CUDA block size to use for `asked`; a size CUDA cannot launch falls back to the default,
+/// with a note.
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+fn cuda_block(asked: Option<u32>, notes: &mut Vec<String>) -> u32 {
+    match asked {
+        None => codegen::WORKGROUP,
+        Some(b) if b % 32 == 0 && (32..=1024).contains(&b) => b,
+        Some(b) => {
+            notes.push(format!(
+                "CUDA block size {b} is not a multiple of 32 from 32 to 1024: using {}",
+                codegen::WORKGROUP
+            ));
+            codegen::WORKGROUP
         }
     }
 }
@@ -510,7 +531,10 @@ pub fn discover_with(opts: Discovery) -> (Vec<GpuDevice>, Vec<String>) {
         return (devices, notes);
     }
     #[cfg(feature = "cuda")]
-    cuda_backend::discover(&mut devices, &mut notes);
+    {
+        let block = cuda_block(opts.cuda_block, &mut notes);
+        cuda_backend::discover(&mut devices, &mut notes, block);
+    }
     #[cfg(not(feature = "cuda"))]
     notes.push("built without CUDA support (feature `cuda`)".to_string());
     #[cfg(feature = "wgpu")]
@@ -548,4 +572,23 @@ pub fn discover_checked_with(opts: Discovery) -> (Vec<GpuDevice>, Vec<String>) {
         }
     }
     (ok, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cuda_block_size_cuda_cannot_launch_falls_back_with_a_note() {
+        let mut notes = Vec::new();
+        assert_eq!(cuda_block(None, &mut notes), codegen::WORKGROUP);
+        assert_eq!(cuda_block(Some(256), &mut notes), 256);
+        assert!(notes.is_empty());
+        for bad in [0, 48, 2048] {
+            assert_eq!(cuda_block(Some(bad), &mut notes), codegen::WORKGROUP);
+        }
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(codegen::cuda_kernels(256).contains("__launch_bounds__(256)"));
+        assert!(!codegen::cuda_kernels(256).contains("__launch_bounds__(64)"));
+    }
 }

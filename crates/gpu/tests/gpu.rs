@@ -173,6 +173,7 @@ fn discovery_options_turn_gpus_and_cpu_drivers_off() {
     let (devices, notes) = sesame_gpu::discover_with(Discovery {
         disabled: true,
         allow_cpu_drivers: true,
+        ..Discovery::default()
     });
     assert!(devices.is_empty());
     assert!(notes.iter().any(|n| n.contains("turned off")), "{notes:?}");
