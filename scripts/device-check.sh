@@ -21,8 +21,7 @@
 #   bench-all      sesame bench on every device, each measured in turn (JSON)
 set -uo pipefail
 out="${1:-${OUT:-$(mktemp -d)}}"
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+mkdir -p "$out" && out=$(cd "$out" && pwd) || { echo "cannot write to the output folder $out" >&2; exit 2; }
 deadline=${DEADLINE:-560}
 cd "$(dirname "$0")/.."
 sesame=target/release/sesame

@@ -42,19 +42,22 @@ fn time_stage(dev: &GpuDevice, batch: &[&[u8]], budget: f64, spec: impl Fn(u32) 
     }
 }
 
+/// `text` as a number, or a one-line error naming what was expected, and exit 2.
+fn number<T: std::str::FromStr>(text: &str, what: &str) -> T {
+    text.parse().unwrap_or_else(|_| {
+        eprintln!("gpu_bench: {what} must be a number, not {text:?} (usage: gpu_bench [SECONDS [SCALE...]])");
+        std::process::exit(2)
+    })
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let budget: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(2.0);
-    let scales: Vec<f64> = args
-        .iter()
-        .skip(1)
-        .map(|s| s.parse().expect("SCALE: a number, such as 0.5 or 2"))
-        .collect();
+    let budget: f64 = args.first().map_or(2.0, |s| number(s, "SECONDS"));
+    let scales: Vec<f64> = args.iter().skip(1).map(|s| number(s, "SCALE")).collect();
     // SESAME_CUDA_BLOCK=N: CUDA blocks of N threads instead of the default, to compare.
-    let cuda_block = std::env::var("SESAME_CUDA_BLOCK").ok().map(|v| {
-        v.parse()
-            .expect("SESAME_CUDA_BLOCK: a number of threads, such as 128")
-    });
+    let cuda_block: Option<u32> = std::env::var("SESAME_CUDA_BLOCK")
+        .ok()
+        .map(|v| number(&v, "SESAME_CUDA_BLOCK (threads per block)"));
     if let Some(b) = cuda_block {
         println!("CUDA blocks of {b} threads");
     }
