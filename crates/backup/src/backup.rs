@@ -195,7 +195,6 @@ impl Backup {
         let mut keybag = None;
         let mut manifest_key = None;
         if let Some(m) = &manifest_plist {
-            encrypted = info::get_bool(m, "IsEncrypted").unwrap_or(false);
             if let Some(Value::Data(kb)) = m.get("BackupKeyBag") {
                 let parsed = Keybag::parse(kb).map_err(|e| {
                     BackupError::malformed(&manifest_path, format!("BackupKeyBag: {e}"))
@@ -204,6 +203,44 @@ impl Backup {
             }
             if let Some(Value::Data(k)) = m.get("ManifestKey") {
                 manifest_key = Some(k.clone());
+            }
+            // The flag alone is not trusted: a missing, damaged or contradicted IsEncrypted
+            // must never become "not encrypted" over files that are encrypted.
+            let db_encrypted = era == crate::manifest::Era::ManifestDb
+                && manifest_db_is_encrypted(&root.join("Manifest.db"));
+            match m.get("IsEncrypted") {
+                Some(Value::Boolean(true)) => encrypted = true,
+                Some(Value::Boolean(false)) => {
+                    if db_encrypted && keybag.is_some() {
+                        encrypted = true;
+                        warnings.push(
+                            "Manifest.plist says the backup is not encrypted, but its Manifest.db \
+                             is encrypted: taken as encrypted"
+                                .to_string(),
+                        );
+                    } else if manifest_key.is_some() {
+                        encryption_unknown = Some(
+                            "Manifest.plist says the backup is not encrypted but holds a \
+                             ManifestKey, which only encrypted backups have"
+                                .to_string(),
+                        );
+                    }
+                }
+                flag => {
+                    let what = if flag.is_some() {
+                        "IsEncrypted in Manifest.plist is not a yes/no value"
+                    } else {
+                        "Manifest.plist has no IsEncrypted entry"
+                    };
+                    if keybag.is_some() && (manifest_key.is_some() || db_encrypted) {
+                        encrypted = true;
+                        warnings.push(format!(
+                            "{what}; it holds a keybag and its files are encrypted: taken as encrypted"
+                        ));
+                    } else {
+                        encryption_unknown = Some(what.to_string());
+                    }
+                }
             }
             if encrypted && keybag.is_none() {
                 return Err(BackupError::malformed(
@@ -357,5 +394,18 @@ impl Backup {
         bi.already_decrypted = self.already_decrypted();
         bi.size_on_disk = info::size_on_disk(&self.root);
         bi
+    }
+}
+
+/// Does this Manifest.db exist and not start with the SQLite header? Then it is encrypted (or
+/// damaged, which reading it will say).
+fn manifest_db_is_encrypted(path: &Path) -> bool {
+    let mut head = [0u8; 16];
+    match std::fs::File::open(path) {
+        Ok(mut f) => match std::io::Read::read_exact(&mut f, &mut head) {
+            Ok(()) => &head != crate::manifest::SQLITE_HEADER,
+            Err(_) => false,
+        },
+        Err(_) => false,
     }
 }

@@ -36,10 +36,16 @@ pub enum BackupError {
     OutputNotEmpty { path: PathBuf },
     #[error("{path}: the output folder is inside the backup; choose a folder outside it (the backup is never modified)")]
     OutputInsideSource { path: PathBuf },
+    #[error("{path}: the backup is inside this output folder, where a file of the backup could be written over; choose a folder outside it (the backup is never modified)")]
+    OutputHoldsSource { path: PathBuf },
     #[error("{path}: an earlier run into this folder did not finish (run the same command with --force to redo it)")]
     OutputUnfinished { path: PathBuf },
     #[error("{path} is a link: refusing to write through it (remove it, or choose another output folder)")]
     LinkInOutput { path: PathBuf },
+    #[error("{path}: this copy was already decrypted by another tool (its Manifest.db is plain \
+             although Manifest.plist says encrypted): a new password would protect nothing. Change \
+             the password of the original backup instead, or make a plain copy with `sesame decrypt`")]
+    AlreadyDecrypted { path: PathBuf },
     #[error("interrupted")]
     Cancelled,
     #[error("{path}: cannot tell whether this backup is encrypted: {reason}. Copy the whole backup folder again from where it was made")]

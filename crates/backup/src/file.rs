@@ -11,7 +11,7 @@ use crate::error::{BackupError, Result};
 use crate::manifest::{pkcs7_len, EntryKind, ManifestEntry};
 use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
@@ -157,6 +157,38 @@ impl Backup {
         }
     }
 
+    /// Opens a blob without following a link planted in the backup: a blob, or the two-letter
+    /// folder it lies in, that is a link would let a crafted backup copy any file of this
+    /// computer into the output. A link is refused as `PermissionDenied`, with a reason.
+    fn open_blob(&self, path: &Path) -> std::io::Result<std::fs::File> {
+        let refuse = |what: &str| {
+            std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("{what} is a link, which a backup never holds: not followed"),
+            )
+        };
+        if let Some(dir) = path.parent().filter(|d| *d != self.root) {
+            if std::fs::symlink_metadata(dir)?.file_type().is_symlink() {
+                return Err(refuse("the folder of this file's blob"));
+            }
+        }
+        let before = std::fs::symlink_metadata(path)?;
+        if before.file_type().is_symlink() {
+            return Err(refuse("this file's blob"));
+        }
+        let f = std::fs::File::open(path)?;
+        // The same file as the one checked, not one swapped in between.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let after = f.metadata()?;
+            if (after.dev(), after.ino()) != (before.dev(), before.ino()) {
+                return Err(refuse("this file's blob (replaced while it was opened)"));
+            }
+        }
+        Ok(f)
+    }
+
     /// Writes a file's plain contents to `out` (decrypting when the backup is encrypted).
     pub fn copy_file(
         &self,
@@ -206,7 +238,7 @@ impl Backup {
         }
         let path = self.blob_path(&entry.file_id);
         let recorded = entry.meta.as_ref().map(|m| m.size);
-        let mut f = match std::fs::File::open(&path) {
+        let mut f = match self.open_blob(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && recorded == Some(0) => {
                 // Empty files often have no blob at all.

@@ -101,7 +101,7 @@ fn hex_field(field: &'static str, s: &str, len: usize) -> Result<Vec<u8>, HashLi
     Ok(v)
 }
 
-fn count_field(field: &'static str, s: &str) -> Result<u32, HashLineError> {
+fn count_field(field: &'static str, s: &str, max: u32) -> Result<u32, HashLineError> {
     let n: u32 = s.parse().map_err(|_| HashLineError::Field {
         field,
         reason: format!("{s:?} is not a number"),
@@ -110,6 +110,12 @@ fn count_field(field: &'static str, s: &str) -> Result<u32, HashLineError> {
         return Err(HashLineError::Field {
             field,
             reason: "must be at least 1".into(),
+        });
+    }
+    if n > max {
+        return Err(HashLineError::Field {
+            field,
+            reason: format!("{n} is more than any backup uses (at most {max})"),
         });
     }
     Ok(n)
@@ -133,10 +139,10 @@ impl FromStr for HashLine {
         let wpky: [u8; 40] = hex_field("WPKY", fields[1], 40)?
             .try_into()
             .expect("length checked");
-        let iterations = count_field("ITER", fields[2])?;
+        let iterations = count_field("ITER", fields[2], crate::keybag::MAX_ITER)?;
         let salt = hex_field("SALT", fields[3], 20)?;
         let dp = if version == 10 {
-            let dpic = count_field("DPIC", fields[4])?;
+            let dpic = count_field("DPIC", fields[4], crate::keybag::MAX_DPIC)?;
             let dpsl = hex_field("DPSL", fields[5], 20)?;
             Some((dpic, dpsl))
         } else {
@@ -240,6 +246,23 @@ mod tests {
         let skipped: Vec<usize> = f.skipped.iter().map(|s| s.0).collect();
         assert_eq!(skipped, vec![6, 7]);
         assert!(parse_hash_file("junk\n").lines.is_empty());
+    }
+
+    #[test]
+    fn iteration_counts_beyond_any_backup_are_refused() {
+        let line = |iter: &str, dpic: &str| {
+            format!(
+                "$itunes_backup$*10*{}*{iter}*{}*{dpic}*{}",
+                "ab".repeat(40),
+                "cd".repeat(20),
+                "ef".repeat(20)
+            )
+        };
+        assert!(line("10000", "10000000").parse::<HashLine>().is_ok());
+        for (iter, dpic) in [("4294967295", "10000000"), ("10000", "4294967295")] {
+            let e = line(iter, dpic).parse::<HashLine>().unwrap_err();
+            assert!(e.to_string().contains("more than any backup uses"), "{e}");
+        }
     }
     proptest::proptest! {
         #[test]

@@ -29,6 +29,14 @@ impl ClassKey {
     }
 }
 
+/// Length of SALT and DPSL in every backup keybag.
+pub const SALT_LEN: usize = 20;
+/// Upper bounds on the iteration counts (ITER is 10,000 and DPIC 10,000,000 in every backup
+/// known): a damaged or crafted keybag with billions would make one guess take hours, and every
+/// measurement of it hang.
+pub const MAX_ITER: u32 = 10_000_000;
+pub const MAX_DPIC: u32 = 1_000_000_000;
+
 /// A parsed backup keybag.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Keybag {
@@ -178,11 +186,27 @@ impl Keybag {
         if !have_iter {
             return Err(KeybagError::Missing("ITER"));
         }
-        if kb.iterations == 0 {
-            return Err(KeybagError::BadIterations(0));
+        if kb.iterations == 0 || kb.iterations > MAX_ITER {
+            return Err(KeybagError::BadIterations(kb.iterations.into()));
         }
-        if kb.dpic == Some(0) {
-            return Err(KeybagError::BadIterations(0));
+        if let Some(d) = kb.dpic.filter(|&d| d == 0 || d > MAX_DPIC) {
+            return Err(KeybagError::BadIterations(d.into()));
+        }
+        // A salt of another length is no backup's: hashcat's and John's lines (and `verify`)
+        // take 20 bytes only, so a keybag must not give a line that nothing reads.
+        if kb.salt.len() != SALT_LEN {
+            return Err(KeybagError::BadLength {
+                tag: "SALT".into(),
+                len: kb.salt.len(),
+                expected: SALT_LEN,
+            });
+        }
+        if let Some(d) = kb.dpsl.as_ref().filter(|d| d.len() != SALT_LEN) {
+            return Err(KeybagError::BadLength {
+                tag: "DPSL".into(),
+                len: d.len(),
+                expected: SALT_LEN,
+            });
         }
         if kb.dpic.is_some() != kb.dpsl.is_some() {
             return Err(KeybagError::Missing(if kb.dpic.is_some() {
@@ -261,6 +285,57 @@ impl Keybag {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn header(salt_len: usize, iter: u32, dp: Option<(u32, usize)>) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut put = |tag: &[u8; 4], v: &[u8]| {
+            out.extend_from_slice(tag);
+            out.extend_from_slice(&(v.len() as u32).to_be_bytes());
+            out.extend_from_slice(v);
+        };
+        put(b"UUID", &[7u8; 16]);
+        put(b"SALT", &vec![1u8; salt_len]);
+        put(b"ITER", &iter.to_be_bytes());
+        if let Some((dpic, dpsl_len)) = dp {
+            put(b"DPIC", &dpic.to_be_bytes());
+            put(b"DPSL", &vec![2u8; dpsl_len]);
+        }
+        out
+    }
+
+    #[test]
+    fn impossible_salts_and_iteration_counts_are_a_damaged_keybag() {
+        // What every backup has parses.
+        assert!(Keybag::parse(&header(20, 10_000, None)).is_ok());
+        assert!(Keybag::parse(&header(20, 10_000, Some((10_000_000, 20)))).is_ok());
+        // A salt that no hash line can carry: hashcat, John and `verify` take 20 bytes only.
+        for len in [0, 3, 19, 21, 64] {
+            assert!(
+                matches!(
+                    Keybag::parse(&header(len, 10_000, None)),
+                    Err(KeybagError::BadLength { .. })
+                ),
+                "SALT of {len} bytes"
+            );
+            assert!(
+                matches!(
+                    Keybag::parse(&header(20, 10_000, Some((10_000_000, len)))),
+                    Err(KeybagError::BadLength { .. })
+                ),
+                "DPSL of {len} bytes"
+            );
+        }
+        // Counts that would make one guess take hours (and every measurement of it hang).
+        assert_eq!(
+            Keybag::parse(&header(20, u32::MAX, None)),
+            Err(KeybagError::BadIterations(u32::MAX.into()))
+        );
+        assert_eq!(
+            Keybag::parse(&header(20, 10_000, Some((u32::MAX, 20)))),
+            Err(KeybagError::BadIterations(u32::MAX.into()))
+        );
+        assert!(Keybag::parse(&header(20, MAX_ITER, Some((MAX_DPIC, 20)))).is_ok());
+    }
     proptest::proptest! {
         #[test]
         fn parse_never_panics(data in proptest::collection::vec(0u8.., 0..400)) {

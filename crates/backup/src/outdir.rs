@@ -103,13 +103,17 @@ fn plain_components(rel: &Path) -> Result<Vec<&std::ffi::OsStr>> {
 
 impl OutDir {
     /// Checks and creates the output folder `out` for a writer reading `sources` (the backup
-    /// folders it reads; none may contain the output). Nothing is created when a check fails.
+    /// folders it reads; none may contain the output, nor lie inside it: a file list can name
+    /// a path that leads back into the backup). Nothing is created when a check fails.
     pub fn prepare(out: &Path, sources: &[&Path], force: bool) -> Result<OutDir> {
         let root = resolve_once(out)?;
         for src in sources {
             let src = std::fs::canonicalize(src).map_err(|e| BackupError::io(src, e))?;
             if root.starts_with(&src) {
                 return Err(BackupError::OutputInsideSource { path: out.into() });
+            }
+            if src.starts_with(&root) {
+                return Err(BackupError::OutputHoldsSource { path: out.into() });
             }
         }
         match std::fs::symlink_metadata(&root) {
@@ -349,6 +353,23 @@ mod tests {
         let e = OutDir::prepare(&d.path().join("alias/x"), &[&src], true).unwrap_err();
         assert!(matches!(e, BackupError::OutputInsideSource { .. }), "{e}");
         assert_eq!(std::fs::read_dir(&src).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn output_holding_a_source_is_refused() {
+        // `extract` writes domain/relativePath under the output: from the backup's parent, a
+        // hostile file list could name the backup's own Manifest.plist.
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("parent/backup");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("Manifest.plist"), b"kept").unwrap();
+        for out in [d.path().join("parent"), d.path().to_path_buf()] {
+            let e = OutDir::prepare(&out, &[&src], true).unwrap_err();
+            assert!(matches!(e, BackupError::OutputHoldsSource { .. }), "{e}");
+        }
+        assert_eq!(std::fs::read(src.join("Manifest.plist")).unwrap(), b"kept");
+        // A sibling folder is fine.
+        OutDir::prepare(&d.path().join("parent/out"), &[&src], false).unwrap();
     }
 
     #[test]

@@ -396,11 +396,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The blob's size, or None when the source has no blob for this entry.
+/// The blob's size, or None when the source has no blob for this entry. A link in the blob's
+/// place counts as a blob, so that reading it fails and is reported rather than dropped.
 fn blob_len(backup: &Backup, e: &ManifestEntry) -> Option<u64> {
     std::fs::symlink_metadata(backup.blob_path(&e.file_id))
         .ok()
-        .filter(|m| m.is_file())
+        .filter(|m| m.is_file() || m.file_type().is_symlink())
         .map(|m| m.len())
 }
 
@@ -876,6 +877,13 @@ pub fn rekey_backup(
 ) -> Result<RekeyReport> {
     use rand::RngCore;
     let kb = backup.keybag()?;
+    // Re-wrapping the keybag of a copy whose files are already plain (mvt, iOSbackup) would
+    // make a "backup with a new password" that anyone can read.
+    if backup.already_decrypted() {
+        return Err(BackupError::AlreadyDecrypted {
+            path: backup.root.clone(),
+        });
+    }
     let old_k = crate::kdf::derive_fast(old_password, &kb.kdf_params());
     let old_keys = UnlockedKeys::from_keybag(kb, &old_k)?;
     // A copy of a backup whose file list is missing or unreadable would be no backup at all

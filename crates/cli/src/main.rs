@@ -90,11 +90,19 @@ enum Command {
     Device(cmd::device::Args),
 }
 
-/// The password the potfile remembers for this hash line, if any.
+/// The newest password the potfile remembers for this hash line that opens it, if any.
 /// A potfile that cannot be read is only a warning here: the password can still be asked for.
 pub fn potfile_lookup(line: &sesame_backup::HashLine) -> Option<zeroize::Zeroizing<Vec<u8>>> {
-    match sesame_crack::potfile::Potfile::open(None).lookup(line) {
-        Ok(found) => found,
+    match sesame_crack::potfile::Potfile::open(None).lookup_verified(line) {
+        Ok((found, wrong)) => {
+            if found.is_none() && wrong > 0 {
+                eprintln!(
+                    "sesame: warning: the potfile remembers {wrong} password(s) for this backup, \
+                     but none of them opens it: ignored"
+                );
+            }
+            found
+        }
         Err(e) => {
             eprintln!("sesame: warning: {e}");
             None

@@ -36,8 +36,10 @@ impl Drop for PasswordArgs {
     }
 }
 
-/// First line of a file, without its line ending.
+/// First line of a file, without its line ending, and without the byte-order mark that some
+/// editors (Windows Notepad) put at the start of a file: no one types that as part of a password.
 pub fn first_line(bytes: &[u8]) -> Vec<u8> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let end = bytes
         .iter()
         .position(|&b| b == b'\n')
@@ -77,7 +79,9 @@ impl PasswordArgs {
             );
             return Ok(Some(Zeroizing::new(p.as_bytes().to_vec())));
         }
-        if let Some(v) = std::env::var_os("SESAME_PASSWORD") {
+        // Set but empty is taken as unset: `SESAME_PASSWORD= sesame ...` clears it, and no
+        // backup has an empty password.
+        if let Some(v) = std::env::var_os("SESAME_PASSWORD").filter(|v| !v.is_empty()) {
             return Ok(Some(Zeroizing::new(v.into_encoded_bytes())));
         }
         Ok(None)
@@ -156,11 +160,16 @@ pub fn new_password(
         );
         return Ok(Zeroizing::new(first_line(&bytes)));
     }
-    if let Some(v) = std::env::var_os("SESAME_NEW_PASSWORD") {
+    if let Some(v) = std::env::var_os("SESAME_NEW_PASSWORD").filter(|v| !v.is_empty()) {
         return Ok(Zeroizing::new(v.into_encoded_bytes()));
     }
-    let a = prompt_password("New backup password: ")
-        .context("no new password given: use --new-password-file FILE or SESAME_NEW_PASSWORD")?;
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "no new password given: use --new-password-file FILE or the SESAME_NEW_PASSWORD \
+             variable, or run on a terminal to be asked"
+        );
+    }
+    let a = prompt_password("New backup password: ")?;
     let b = prompt_password("Again: ")?;
     if a != b {
         bail!("the two new passwords differ; {unchanged}");

@@ -135,6 +135,7 @@ pub fn plan(s: &PlanSummary, targets: &[Target], json_mode: bool) {
             "resume_from": s.resume_from,
             "done": s.done,
             "default_plan": s.default_plan,
+            "resumable": s.resumable,
         }));
         return;
     }
@@ -235,6 +236,13 @@ pub fn plan(s: &PlanSummary, targets: &[Target], json_mode: bool) {
             left.map_or("?".into(), group),
             left.map_or("?".into(), at_rate)
         );
+    } else if !s.resumable {
+        eprintln!(
+            "Session {} (checkpoints in {}); a source is read from a stream (standard input), which \
+             cannot be read again: a run stopped with Ctrl-C starts over next time",
+            s.session,
+            s.session_file.display()
+        );
     } else {
         eprintln!(
             "Session {} (checkpoints in {}); Ctrl-C stops, running the same command again resumes",
@@ -273,7 +281,8 @@ pub fn result(report: &RecoveryReport, targets: &[Target], json_mode: bool) -> i
     };
     let (status, code) = match report.outcome {
         RecoveryOutcome::Found => ("found", 0),
-        RecoveryOutcome::Interrupted => ("interrupted", 1),
+        // Not 1: a script must tell a stopped search from one that tried everything.
+        RecoveryOutcome::Interrupted => ("interrupted", 2),
         _ => ("exhausted", 1),
     };
     if json_mode {
@@ -302,6 +311,11 @@ pub fn result(report: &RecoveryReport, targets: &[Target], json_mode: bool) -> i
     );
     match report.outcome {
         _ if found_all => eprintln!("sesame: done: {summary}"),
+        RecoveryOutcome::Interrupted if !report.resumable => eprintln!(
+            "sesame: stopped at guess {} ({summary}); the guesses came from a stream (standard \
+             input), which cannot be read again: the same command starts over",
+            group(p.position)
+        ),
         RecoveryOutcome::Interrupted => eprintln!(
             "sesame: stopped at guess {} ({summary}); saved as session {name}: run the same command again to resume",
             group(p.position)

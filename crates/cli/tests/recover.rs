@@ -552,7 +552,7 @@ fn sigterm_checkpoints_and_says_how_to_resume() {
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains("run the same command again to resume"),
         "{err}"

@@ -11,6 +11,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
+/// What [`Potfile::lookup_verified`] found: the password that opens the line, if one does, and
+/// how many remembered for it did not.
+pub type Verified = (Option<Zeroizing<Vec<u8>>>, usize);
+
 /// A potfile at a known path (the file need not exist yet).
 #[derive(Clone, Debug)]
 pub struct Potfile {
@@ -44,13 +48,19 @@ impl Potfile {
     /// The password remembered for `line`, if any (the last entry wins). A missing file means
     /// none; an unreadable one is an error.
     pub fn lookup(&self, line: &HashLine) -> Result<Option<Zeroizing<Vec<u8>>>, CrackError> {
+        Ok(self.lookup_all(line)?.into_iter().next())
+    }
+
+    /// Every password remembered for `line`, the last entry first, each once. A shared or
+    /// edited potfile can hold a wrong one beside the right one: callers check them in turn.
+    pub fn lookup_all(&self, line: &HashLine) -> Result<Vec<Zeroizing<Vec<u8>>>, CrackError> {
         let bytes = match std::fs::read(&self.path) {
             Ok(b) => Zeroizing::new(b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(CrackError::io(&self.path, e)),
         };
-        let mut found = None;
-        for raw in bytes.split(|&b| b == b'\n') {
+        let mut found: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+        for raw in bytes.split(|&b| b == b'\n').rev() {
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
             let Some(colon) = raw.iter().position(|&b| b == b':') else {
                 continue;
@@ -62,11 +72,29 @@ impl Potfile {
                 continue;
             }
             match hash.parse::<HashLine>() {
-                Ok(h) if h == *line => found = Some(decode_password(&raw[colon + 1..])),
+                Ok(h) if h == *line => {
+                    let pw = decode_password(&raw[colon + 1..]);
+                    if !found.iter().any(|f| f.as_slice() == pw.as_slice()) {
+                        found.push(pw);
+                    }
+                }
                 _ => {}
             }
         }
         Ok(found)
+    }
+
+    /// The newest remembered password for `line` that opens it (each one checked runs the
+    /// whole key derivation), and how many remembered ones did not.
+    pub fn lookup_verified(&self, line: &HashLine) -> Result<Verified, CrackError> {
+        let mut wrong = 0;
+        for pw in self.lookup_all(line)? {
+            if line.verify(&pw) {
+                return Ok((Some(pw), wrong));
+            }
+            wrong += 1;
+        }
+        Ok((None, wrong))
     }
 
     /// Remembers `password` for `line` (appends one line; creates the file and its folder,

@@ -195,6 +195,9 @@ pub struct PlanSummary {
     /// Guesses of this shard before `resume_from`.
     pub done: u64,
     pub default_plan: bool,
+    /// Whether running the same request again resumes from the checkpoint: false when a source
+    /// is a stream (standard input), which cannot be read again; such a run always starts over.
+    pub resumable: bool,
 }
 
 /// Something worth telling the user that does not stop the run.
@@ -263,6 +266,9 @@ pub struct RecoveryReport {
     pub progress: Option<Progress>,
     /// The session's name and file; `None` when the potfile answered everything.
     pub session: Option<(String, PathBuf)>,
+    /// Whether running the same request again resumes this session (see
+    /// [`PlanSummary::resumable`]).
+    pub resumable: bool,
 }
 
 /// What a recovery tells its caller, in order, on the calling thread.
@@ -336,18 +342,18 @@ pub fn recover(
     let mut known: Vec<FoundPassword> = Vec::new();
     let mut pending: Vec<usize> = Vec::new();
     for (i, t) in targets.iter().enumerate() {
-        let remembered = match potfile.as_ref().map(|p| p.lookup(&t.line)) {
-            None | Some(Ok(None)) => None,
-            Some(Ok(Some(pw))) => Some(pw),
+        let remembered = match potfile.as_ref().map(|p| p.lookup_verified(&t.line)) {
+            None => (None, 0),
+            Some(Ok(r)) => r,
             Some(Err(e)) => {
                 on_event(RecoveryEvent::Warning(Warning::PotfileUnreadable(
                     e.to_string(),
                 )));
-                None
+                (None, 0)
             }
         };
         match remembered {
-            Some(pw) if t.line.verify(&pw) => {
+            (Some(pw), _) => {
                 let f = FoundPassword {
                     target: i,
                     index: None,
@@ -358,11 +364,11 @@ pub fn recover(
                 on_event(RecoveryEvent::Known(&f));
                 known.push(f);
             }
-            Some(_) => {
+            (None, wrong) if wrong > 0 => {
                 on_event(RecoveryEvent::Warning(Warning::PotfileWrong { target: i }));
                 pending.push(i);
             }
-            None => pending.push(i),
+            (None, _) => pending.push(i),
         }
     }
     // The found-file: another process of this search may have found it already.
@@ -381,6 +387,7 @@ pub fn recover(
             found: known,
             progress: None,
             session: None,
+            resumable: true,
         };
         on_event(RecoveryEvent::Finished(&report));
         return Ok(report);
@@ -400,6 +407,7 @@ pub fn recover(
         None => Session::default_name(&all_lines, &fingerprint, shard, chunk),
     };
     let total = chunk.total(shard, plan.len());
+    let resumable = plan.len().is_some();
     let (mut session, resume) = Session::open(
         &session_opts.dir,
         &name,
@@ -409,7 +417,10 @@ pub fn recover(
         shard,
         chunk,
         total,
-        session_opts.fresh,
+        // A stream (standard input) cannot be read again, and its fingerprint cannot say that
+        // a later run's stream is the same: resuming would skip guesses nobody tried, and a
+        // finished session would turn a new stream into "not found" unread. Start over.
+        session_opts.fresh || !resumable,
     )?;
     let start = match resume {
         Resume::New => chunk.skip,
@@ -420,6 +431,7 @@ pub fn recover(
                 found: known,
                 progress: None,
                 session: Some((name, session.path().to_path_buf())),
+                resumable,
             };
             on_event(RecoveryEvent::Finished(&report));
             return Ok(report);
@@ -514,6 +526,7 @@ pub fn recover(
         resume_from: start,
         done: chunk.owned(shard, chunk.skip, start),
         default_plan,
+        resumable,
     };
     on_event(RecoveryEvent::Plan(&summary));
 
@@ -658,6 +671,7 @@ pub fn recover(
         found,
         progress: Some(run.progress),
         session: Some((name, session.path().to_path_buf())),
+        resumable,
     };
     on_event(RecoveryEvent::Finished(&report));
     Ok(report)

@@ -242,11 +242,7 @@ impl App {
 
     /// The password remembered for this backup, checked against it.
     fn known_password(&self, line: &HashLine) -> Option<Zeroizing<Vec<u8>>> {
-        self.potfile()
-            .lookup(line)
-            .ok()
-            .flatten()
-            .filter(|pw| line.verify(pw))
+        self.potfile().lookup_verified(line).ok()?.0
     }
 
     fn saved_file(&self, id: &str) -> PathBuf {

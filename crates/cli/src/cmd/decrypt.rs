@@ -69,7 +69,7 @@ pub(crate) fn unlock(
     if backup.already_decrypted() {
         eprintln!(
             "sesame: {} was already decrypted by another tool (its Manifest.plist still says \
-             encrypted, but its files are plain): no password is needed",
+             encrypted, but its files are plain): no password is needed to read its files",
             path.display()
         );
         return Ok(Ok(None));

@@ -101,6 +101,24 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     } else {
         backup.keychain_keybag()
     };
+    // A copy already decrypted by another tool (mvt, iOSbackup) has plain files, but the
+    // keychain's items inside stay wrapped with the backup's class keys: they still need the
+    // password, and the copy still has the keybag that it opens.
+    if backup.encrypted && keys.is_none() {
+        let pw = args.password.for_backup(&backup)?;
+        match backup.unlock(&pw) {
+            Ok(k) => keys = Some(k),
+            Err(sesame_backup::BackupError::WrongPassword) => {
+                eprintln!(
+                    "sesame: the password is wrong for {} (its keychain items open with the \
+                     password of the backup it was decrypted from)",
+                    args.backup.display()
+                );
+                return Ok(1);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     if let Some(kb) = &original {
         let remembered = sesame_backup::HashLine::from_keybag(kb)
             .ok()
@@ -251,7 +269,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         outln!(
             "This backup is not encrypted, so its keychain stays encrypted with the device's own key \
              and no password in it can be read here. Turn on \"Encrypt local backup\" and back up \
-             again to read them."
+             again to read them. (A copy decrypted from an encrypted backup reads the same once the \
+             original's keybag is gone: run `sesame keychain` on the original backup instead.)"
         );
     } else if kc.count(&ItemState::DeviceOnly) > 0 {
         outln!(
