@@ -180,7 +180,7 @@ fn extract_writes_a_tree_and_refuses_traversal() {
         ],
         &[("SESAME_PASSWORD", "pw")],
     );
-    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
     assert_eq!(
         std::fs::read(x.join("HomeDomain/Library/SMS/sms.db")).unwrap(),
         b"messages"

@@ -176,7 +176,14 @@ fn export_fixture_through_the_cli() {
         "--only",
         "messages,calendar,safari",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The fixture lists Safari's History.db and Bookmarks.db but does not hold their files:
+    // the export says it is not complete and which part is missing.
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("NOT complete: 2 part(s)") && stderr(&o).contains("Safari"),
+        "{}",
+        stderr(&o)
+    );
     let csv = std::fs::read_to_string(out.join("messages/messages.csv")).unwrap();
     assert!(csv.contains("Please click here https://badbadbad.example.org/"));
     assert!(out.join("calendar/events.ics").is_file());
@@ -228,4 +235,86 @@ fn export_encrypted_built_backup_through_the_cli() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(out.join("index.html").is_file());
+}
+
+#[test]
+fn an_export_missing_a_photo_says_so_and_exits_2() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().join("backup");
+    let (good, lost) = (
+        "Media/DCIM/100APPLE/IMG_0001.JPG",
+        "Media/DCIM/100APPLE/IMG_0002.JPG",
+    );
+    BackupBuilder::new()
+        .password("pw")
+        .iterations(10, Some(10))
+        .file("CameraRollDomain", good, b"jpeg one".to_vec())
+        .file("CameraRollDomain", lost, b"jpeg two".to_vec())
+        .write(&root)
+        .unwrap();
+    // The second photo's file is gone from the backup folder (a copy that stopped halfway).
+    let id = sesame_backup::builder::file_id("CameraRollDomain", lost);
+    std::fs::remove_file(root.join(&id[..2]).join(&id)).unwrap();
+    let pwf = d.path().join("pw.txt");
+    std::fs::write(&pwf, "pw\n").unwrap();
+    let out = d.path().join("out");
+    let o = sesame(&[
+        "export",
+        root.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--only",
+        "photos",
+        "--password-file",
+        pwf.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("NOT complete: 1 part(s)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("IMG_0002"), "{}", stdout(&o));
+    assert_eq!(
+        std::fs::read(out.join("photos/100APPLE/IMG_0001.JPG")).unwrap(),
+        b"jpeg one"
+    );
+}
+
+#[test]
+fn a_formula_in_a_wifi_name_is_text_in_the_csv_and_the_password_stays_exact() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().join("backup");
+    BackupBuilder::new()
+        .password("pw")
+        .iterations(10, Some(10))
+        .keychain(vec![ItemSpec::new(
+            ItemClass::GenericPassword,
+            7,
+            &[
+                ("svce", "AirPort"),
+                ("acct", "=HYPERLINK(\"http://x.example\")"),
+            ],
+            b"=exact-1",
+        )])
+        .write(&root)
+        .unwrap();
+    let pwf = d.path().join("pw.txt");
+    std::fs::write(&pwf, "pw\n").unwrap();
+    let o = sesame(&[
+        "keychain",
+        root.to_str().unwrap(),
+        "--password-file",
+        pwf.to_str().unwrap(),
+        "--csv",
+        "--show-secrets",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let t = stdout(&o);
+    let row = t.lines().nth(1).unwrap_or_default();
+    assert!(
+        row.contains(",\"'=HYPERLINK(\"\"http://x.example\"\")\",") && row.contains(",=exact-1,"),
+        "{t}"
+    );
+    assert!(!row.contains(",=HYPERLINK"), "{t}");
 }

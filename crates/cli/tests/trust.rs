@@ -20,7 +20,7 @@ fn build(dir: &Path, big: usize) {
         .dir("HomeDomain", "Library")
         .file(
             "HomeDomain",
-            "Library/SMS/sms.db",
+            "Library/Preferences/com.example.db",
             b"SQLite format 3\0 messages".to_vec(),
         )
         .file("HomeDomain", "Library/Notes/a.txt", b"buy milk".to_vec())

@@ -97,8 +97,12 @@ pub fn cpu_model() -> String {
 }
 
 /// This CPU, as the cache knows it: its model name, thread count and Sesame's version.
+fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn cpu_identity() -> String {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = available_threads();
     format!(
         "{} / {threads} threads / sesame {}",
         cpu_model(),
@@ -125,7 +129,11 @@ fn cached(path: &Path, scheme: Scheme) -> Option<KernelChoice> {
         .collect();
     Some(KernelChoice {
         kernel,
-        why: format!("{}; calibrated earlier on this CPU", describe(&rates)),
+        // The cache is keyed by the thread count too (cpu_identity), so these are its rates.
+        why: format!(
+            "{}; calibrated earlier on this CPU",
+            describe(&rates, available_threads())
+        ),
         rates,
     })
 }
@@ -154,15 +162,19 @@ fn save(path: &Path, scheme: Scheme, choice: &KernelChoice) {
     }
 }
 
-fn describe(rates: &[(Kernel, f64)]) -> String {
+/// The rates are the whole machine's (all `threads` together), the unit the plan's estimate
+/// uses; the line says so, so that they are not read as per-thread figures.
+fn describe(rates: &[(Kernel, f64)], threads: usize) -> String {
     let list: Vec<String> = rates
         .iter()
         .map(|(k, r)| format!("{} {r:.2}", k.name()))
         .collect();
-    format!(
-        "fastest here ({} guesses/s on every thread)",
-        list.join(", ")
-    )
+    let with = if threads == 1 {
+        "on 1 thread".to_string()
+    } else {
+        format!("with all {threads} threads together")
+    };
+    format!("fastest here ({} guesses/s {with})", list.join(", "))
 }
 
 /// Times every self-tested kernel for `scheme` on `threads` threads, about `window` each.
@@ -183,7 +195,7 @@ pub fn calibrate(scheme: Scheme, threads: usize, window: Duration) -> KernelChoi
     let kernel = rates.first().map_or(Kernel::Portable, |r| r.0);
     KernelChoice {
         kernel,
-        why: format!("{}; measured just now", describe(&rates)),
+        why: format!("{}; measured just now", describe(&rates, threads)),
         rates,
     }
 }
@@ -203,8 +215,7 @@ pub fn choose(params: &KdfParams, forced: Option<&str>) -> Result<KernelChoice, 
     if let Some(c) = cached(&path, scheme) {
         return Ok(c);
     }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let c = calibrate(scheme, threads, Duration::from_millis(120));
+    let c = calibrate(scheme, available_threads(), Duration::from_millis(120));
     save(&path, scheme, &c);
     Ok(c)
 }

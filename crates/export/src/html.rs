@@ -85,8 +85,26 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     s
 }
 
-/// One CSV field (RFC 4180 quoting).
+/// One CSV field as text a spreadsheet shows, never runs: a cell that starts with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return is a formula to Excel, LibreOffice and Google Sheets
+/// (a message from a stranger reading `=HYPERLINK(...)`), so it gets a leading `'`, which they
+/// take as "this is text"; then RFC 4180 quoting. A plain signed number ("+15551234567", a
+/// phone number as Messages stores it) is only a number to them and stays as it is.
 pub fn csv_field(s: &str) -> String {
+    let signed_number = s.len() > 1
+        && s.starts_with(['+', '-'])
+        && s[1..].bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && s[1..].bytes().filter(|&b| b == b'.').count() <= 1;
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !signed_number {
+        csv_field_exact(&format!("'{s}"))
+    } else {
+        csv_field_exact(s)
+    }
+}
+
+/// One CSV field exactly as given (RFC 4180 quoting only): for values that must survive
+/// byte for byte, such as a password going into a password manager.
+pub fn csv_field_exact(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -163,6 +181,29 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("plain"), "plain");
+        // Formulas from message text or a Wi-Fi name are shown, not run.
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(csv_field("+15551234567"), "+15551234567");
+        assert_eq!(csv_field("-12.5"), "-12.5");
+        for f in [
+            "+1 555 0100",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\r=1",
+            "+",
+            "-1.2.3",
+        ] {
+            assert!(
+                csv_field(f).trim_start_matches('"').starts_with('\''),
+                "{f}"
+            );
+        }
+        assert_eq!(csv_field_exact("=x"), "=x");
+        assert_eq!(csv_field("a=b"), "a=b");
         assert_eq!(
             href("photos/100APPLE/IMG 1#.JPG"),
             "photos/100APPLE/IMG%201%23.JPG"

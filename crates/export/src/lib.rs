@@ -152,6 +152,9 @@ pub struct Section {
     pub files: Vec<(String, String)>,
     /// Skipped parts, schema differences, damaged rows.
     pub notes: Vec<String>,
+    /// Items that are in the backup but could not be exported (a damaged database or file, a
+    /// name that would escape the output folder): when not zero the export is not complete.
+    pub failed: usize,
 }
 
 impl Section {
@@ -163,12 +166,18 @@ impl Section {
             items: 0,
             files: Vec::new(),
             notes: Vec::new(),
+            failed: 0,
         }
     }
     pub fn file(&mut self, rel: &str, what: &str) {
         self.files.push((rel.to_string(), what.to_string()));
     }
     pub fn note(&mut self, n: impl Into<String>) {
+        self.notes.push(n.into());
+    }
+    /// Notes an item that could not be exported, and counts it.
+    pub fn fail(&mut self, n: impl Into<String>) {
+        self.failed += 1;
         self.notes.push(n.into());
     }
 }
@@ -248,7 +257,7 @@ pub fn export(source: &dyn Source, out_dir: &Path, opts: &Options) -> Result<Rep
                         e
                     });
                 }
-                other => section.note(format!("stopped: {other}")),
+                other => section.fail(format!("stopped: {other}")),
             }
         }
         report.sections.push(section);

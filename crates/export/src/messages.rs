@@ -146,7 +146,7 @@ pub fn read(
                     }
                 }
             }
-            Err(e) => section.note(format!("attachments skipped: {e}")),
+            Err(e) => section.fail(format!("attachments skipped: {e}")),
         }
     }
 
@@ -251,7 +251,7 @@ pub fn read(
                             if let Some(fail) = w.output_failure() {
                                 return Err(fail);
                             }
-                            section.note(format!("attachment {base} of message {id}: {e}"))
+                            section.fail(format!("attachment {base} of message {id}: {e}"))
                         }
                     }
                 }

@@ -72,7 +72,7 @@ pub fn export(source: &dyn Source, out: &Output, section: &mut Section) -> Resul
                         ]);
                     }
                 }
-                Err(e) => section.note(format!("notes.sqlite: {e}")),
+                Err(e) => section.fail(format!("notes.sqlite: {e}")),
             }
         }
     }

@@ -20,7 +20,7 @@ pub fn export(source: &dyn Source, out: &Output, section: &mut Section) -> Resul
     for f in &files {
         // Names with `..`, NUL, absolute parts: refused outright, not repaired.
         if let Err(e) = sesame_backup::paths::safe_relative(&f.domain, &f.path) {
-            section.note(format!("skipped {:?}: {e}", f.path));
+            section.fail(format!("skipped {:?}: {e}", f.path));
             continue;
         }
         // Media/DCIM/100APPLE/IMG_0001.HEIC -> photos/100APPLE/IMG_0001.HEIC
@@ -53,7 +53,9 @@ pub fn export(source: &dyn Source, out: &Output, section: &mut Section) -> Resul
                 }
                 failed += 1;
                 if failed <= 20 {
-                    section.note(format!("{}: {e}", f.path));
+                    section.fail(format!("{}: {e}", f.path));
+                } else {
+                    section.failed += 1;
                 }
             }
         }

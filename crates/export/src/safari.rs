@@ -47,7 +47,7 @@ pub fn export(source: &dyn Source, out: &Output, section: &mut Section) -> Resul
                 ));
                 html.push_str(&table(&headers, &rows));
             }
-            Err(e) => section.note(format!("{title}: {e}")),
+            Err(e) => section.fail(format!("{title}: {e}")),
         }
     }
     if section.found {

@@ -148,7 +148,7 @@ fn check(out: &Path) {
         1_600_000_000
     );
 
-    // A damaged database is a note, not a failure.
+    // A damaged database is a note in the index, and the rest is still exported.
     let index = read("index.html");
     assert!(index.contains("not a SQLite database"), "{index}");
 }
@@ -164,8 +164,15 @@ fn encrypted_built_backup_exports_and_stays_inside() {
     // Without the keys: refused.
     assert!(export_backup(&backup, None, &d.path().join("nokeys"), &Options::default()).is_err());
     let out = d.path().join("sub/out");
-    export_backup(&backup, Some(&keys), &out, &Options::default()).unwrap();
+    let report = export_backup(&backup, Some(&keys), &out, &Options::default()).unwrap();
     check(&out);
+    // What did not make it is counted where it belongs, so the caller can say "not complete":
+    // the damaged Bookmarks.db, and the two photos whose names would leave the folder.
+    let failed = |k: Kind| report.sections.iter().find(|s| s.kind == k).unwrap().failed;
+    assert_eq!(failed(Kind::Safari), 1);
+    assert_eq!(failed(Kind::Photos), 2);
+    assert_eq!(failed(Kind::Contacts), 0);
+    assert_eq!(failed(Kind::Calls), 0);
     // Nothing written outside the output folder: the temp dir holds only backup + out.
     let mut top: Vec<String> = std::fs::read_dir(d.path())
         .unwrap()

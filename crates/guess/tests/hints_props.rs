@@ -276,9 +276,12 @@ proptest! {
         for q in Question::ALL {
             let mut a = Answers::default();
             for text in [&typed, &other] {
-                match a.add(q, text) {
-                    Ok(_) => prop_assert!(a.to_hints().is_ok()),
-                    Err(e) => prop_assert!(!e.msg.is_empty()),
+                let before = a.list_mut(q).len();
+                let added = a.add(q, text);
+                prop_assert!(a.to_hints().is_ok());
+                prop_assert_eq!(a.list_mut(q).len(), before + added.kept);
+                for e in &added.refused {
+                    prop_assert!(!e.msg.is_empty());
                 }
             }
             let _ = sesame_guess::hints::split_answers(q, &typed);

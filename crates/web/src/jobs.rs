@@ -290,7 +290,13 @@ fn run(
                     }
                 })?;
             for s in &report.sections {
-                if s.found {
+                if s.found && s.failed > 0 {
+                    // The export page opens either way; this line says what it lacks.
+                    lines.push(format!(
+                        "{}: {}, NOT complete: {} part(s) could not be exported (the index page says why)",
+                        s.title, s.items, s.failed
+                    ));
+                } else if s.found {
                     lines.push(format!("{}: {}", s.title, s.items));
                 }
             }

@@ -65,5 +65,20 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         "Open {} to browse the export.",
         args.out.join("index.html").display()
     );
-    Ok(0)
+    let failed: usize = report.sections.iter().map(|s| s.failed).sum();
+    if failed == 0 {
+        return Ok(0);
+    }
+    let kinds: Vec<&str> = report
+        .sections
+        .iter()
+        .filter(|s| s.failed > 0)
+        .map(|s| s.title.as_str())
+        .collect();
+    eprintln!(
+        "sesame: the export is NOT complete: {failed} part(s) of the backup could not be exported \
+         ({}; the notes above say why); everything else was written",
+        kinds.join(", ")
+    );
+    Ok(2)
 }

@@ -103,9 +103,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             args.out.display()
         );
     }
-    Ok(super::decrypt::report_problems(
-        &rep.warnings,
-        &rep.failed,
-        "extracted",
-    ))
+    let code = super::decrypt::report_problems(&rep.warnings, &rep.failed, "extracted");
+    // A refused entry is a file the user asked for and did not get.
+    Ok(if rep.refused.is_empty() { code } else { 2 })
 }

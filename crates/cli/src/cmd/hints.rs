@@ -126,8 +126,17 @@ fn questionnaire(input: &mut impl BufRead, prompts: &mut impl Write) -> io::Resu
                 break;
             }
             // "Rex, Luna" is two answers, not one phrase (the library splits them).
-            if let Err(e) = answers.add(q, answer) {
-                writeln!(prompts, "  {}; try again", e.msg)?;
+            let added = answers.add(q, answer);
+            for e in &added.refused {
+                if added.kept == 0 {
+                    writeln!(prompts, "  {}; try again", e.msg)?;
+                } else {
+                    writeln!(
+                        prompts,
+                        "  {}; the other answers on that line were kept: type this one again",
+                        e.msg
+                    )?;
+                }
             }
         }
     }
@@ -201,6 +210,20 @@ mod tests {
         );
         assert_eq!(h.numbers, ["7", "42", "5415550127", "2580"]);
         assert_eq!(h.passwords, ["pass,word", "2580"]);
+    }
+
+    #[test]
+    fn one_bad_answer_on_a_line_keeps_the_others() {
+        let (h, prompts) = run_with("\n\n1985, 1995-13-40, 2001-06-17\n1995-12-04\n\n");
+        assert_eq!(
+            h.dates.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+            ["1985", "2001-06-17", "1995-12-04"]
+        );
+        assert!(
+            prompts.contains("\"1995-13-40\" is not a date")
+                && prompts.contains("the other answers on that line were kept"),
+            "{prompts}"
+        );
     }
 
     #[test]

@@ -14,7 +14,8 @@ pub struct Args {
     /// One JSON array instead of a table
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
-    /// CSV instead of a table
+    /// CSV instead of a table (a name or label starting with = + - @ gets a leading ' so that
+    /// spreadsheets show it as text; passwords are exact)
     #[arg(long)]
     pub csv: bool,
     /// Show passwords instead of ********
@@ -198,19 +199,23 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         .collect();
 
     if args.csv {
-        let field = |s: &str| {
-            if s.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_string()
-            }
-        };
+        // Names, accounts and labels can come from anyone (a Wi-Fi network's name): a formula
+        // in them is shown as text. The password column stays exact, for a password manager.
+        const PASSWORD: usize = 3;
         outln!("{}", headers.join(","));
         for r in &rows {
-            outln!(
-                "{}",
-                r.iter().map(|c| field(c)).collect::<Vec<_>>().join(",")
-            );
+            let cells: Vec<String> = r
+                .iter()
+                .enumerate()
+                .map(|(k, c)| {
+                    if k == PASSWORD {
+                        sesame_export::html::csv_field_exact(c)
+                    } else {
+                        sesame_export::html::csv_field(c)
+                    }
+                })
+                .collect();
+            outln!("{}", cells.join(","));
         }
         return Ok(0);
     }

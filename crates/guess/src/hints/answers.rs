@@ -95,6 +95,15 @@ impl std::fmt::Debug for Answers {
     }
 }
 
+/// What [`Answers::add`] did with one typed line.
+#[derive(Debug, Default)]
+pub struct Added {
+    /// How many answers were kept.
+    pub kept: usize,
+    /// The answers that were not understood, each with why; none of them was kept.
+    pub refused: Vec<HintsError>,
+}
+
 impl Answers {
     /// The list of one question.
     pub fn list_mut(&mut self, q: Question) -> &mut Vec<String> {
@@ -110,16 +119,23 @@ impl Answers {
         }
     }
 
-    /// Adds what was typed for a question, split into its answers (see [`split`]), after
-    /// checking that the model understands each; nothing is added when one is not understood,
-    /// and the error says which.
-    pub fn add(&mut self, q: Question, typed: &str) -> Result<usize, HintsError> {
-        let answers = split(q, typed);
-        let mut next = self.clone();
-        next.list_mut(q).extend(answers.iter().cloned());
-        next.to_hints()?;
-        *self = next;
-        Ok(answers.len())
+    /// Adds what was typed for a question, split into its answers (see [`split`]). Each answer
+    /// is checked on its own: the ones the model understands are kept, and each one it does not
+    /// ("1990-13-40" as a date) is returned with why, so one typo does not lose the rest of
+    /// the line.
+    pub fn add(&mut self, q: Question, typed: &str) -> Added {
+        let mut added = Added::default();
+        for answer in split(q, typed) {
+            self.list_mut(q).push(answer);
+            match self.to_hints() {
+                Ok(_) => added.kept += 1,
+                Err(e) => {
+                    self.list_mut(q).pop();
+                    added.refused.push(e);
+                }
+            }
+        }
+        added
     }
 
     /// The hints these answers give the model. Words: names, then places, then usernames
@@ -267,14 +283,31 @@ mod tests {
     }
 
     #[test]
-    fn a_wrong_answer_is_named_and_nothing_is_added() {
+    fn a_wrong_answer_is_named_and_the_rest_of_the_line_is_kept() {
         let mut a = Answers::default();
-        assert_eq!(a.add(Question::Names, "Rex, Luna").unwrap(), 2);
-        let e = a.add(Question::Dates, "1990-13-40").unwrap_err();
-        assert!(e.msg.contains("\"1990-13-40\" is not a date"), "{}", e.msg);
-        let e = a.add(Question::Phones, "call me").unwrap_err();
-        assert!(e.msg.contains("not a phone number"), "{}", e.msg);
+        let added = a.add(Question::Names, "Rex, Luna");
+        assert_eq!((added.kept, added.refused.len()), (2, 0));
+        let added = a.add(Question::Dates, "1990-13-40");
+        assert_eq!(added.kept, 0);
+        assert!(
+            added.refused[0]
+                .msg
+                .contains("\"1990-13-40\" is not a date"),
+            "{}",
+            added.refused[0].msg
+        );
+        let added = a.add(Question::Phones, "call me");
+        assert!(added.refused[0].msg.contains("not a phone number"));
         assert!(a.dates.is_empty() && a.phones.is_empty());
+        // One typo among good answers: the good ones stay, the bad one is named.
+        let added = a.add(Question::Dates, "1985, 1990-13-40, March 17, 2001");
+        assert_eq!(added.kept, 2);
+        assert_eq!(added.refused.len(), 1);
+        assert!(added.refused[0].msg.contains("1990-13-40"));
+        assert_eq!(a.dates, ["1985", "March 17, 2001"]);
+        let added = a.add(Question::Phones, "555-0127, call me, +44 7700 900123");
+        assert_eq!((added.kept, added.refused.len()), (2, 1));
+        assert_eq!(a.to_hints().unwrap().numbers.len(), 2);
         assert_eq!(a.names, ["Rex", "Luna"]);
     }
 }

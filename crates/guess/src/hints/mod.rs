@@ -23,7 +23,7 @@ use crate::common::{self, CommonSource};
 use crate::pins::{self, PinSource};
 use crate::{GuessError, GuessIter, Plan, Source};
 
-pub use answers::{split as split_answers, Answers, Question};
+pub use answers::{split as split_answers, Added, Answers, Question};
 pub use dates::HintDate;
 pub use generate::{
     rank, RankedList, Scored, COMMON_IN_TIER, MAX_HINT_TIER, PINS_IN_TIER, SCORE_FLOOR,
