@@ -110,7 +110,8 @@ fn cpu_identity() -> String {
     )
 }
 
-fn cache_path() -> PathBuf {
+/// The data folder's calibration cache.
+pub fn cache_path() -> PathBuf {
     crate::paths::data_dir().join("kernels.json")
 }
 
@@ -201,8 +202,19 @@ pub fn calibrate(scheme: Scheme, threads: usize, window: Duration) -> KernelChoi
 }
 
 /// The kernel to run for `params`: `forced` when given (it must run here and have passed
-/// its self-test), else the fastest by measurement, cached per CPU.
+/// its self-test), else the fastest by measurement, cached per CPU in the data folder.
 pub fn choose(params: &KdfParams, forced: Option<&str>) -> Result<KernelChoice, KernelChoiceError> {
+    choose_cached_in(params, forced, &cache_path())
+}
+
+/// [`choose`] with the calibration cached in `cache` instead of the data folder's
+/// `kernels.json` (a program with its own data folder, or a test that must leave the user's
+/// alone).
+pub fn choose_cached_in(
+    params: &KdfParams,
+    forced: Option<&str>,
+    cache: &Path,
+) -> Result<KernelChoice, KernelChoiceError> {
     if let Some(name) = forced {
         return Ok(KernelChoice {
             kernel: named(name)?,
@@ -211,12 +223,11 @@ pub fn choose(params: &KdfParams, forced: Option<&str>) -> Result<KernelChoice, 
         });
     }
     let scheme = Scheme::of(params);
-    let path = cache_path();
-    if let Some(c) = cached(&path, scheme) {
+    if let Some(c) = cached(cache, scheme) {
         return Ok(c);
     }
     let c = calibrate(scheme, available_threads(), Duration::from_millis(120));
-    save(&path, scheme, &c);
+    save(cache, scheme, &c);
     Ok(c)
 }
 

@@ -10,6 +10,7 @@ use crate::recovery::{summarize, Stage, Target};
 use sesame_backup::KdfParams;
 use sesame_gpu::GpuDevice;
 use sesame_guess::{Chunk, Plan, Shard};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,13 +33,14 @@ pub struct Estimate {
 
 /// The kernel a recovery of `targets` would use, its measured rate on `threads` CPU threads
 /// (0: every core) and on each of `gpus` over about `window`, and the plan's stages at that
-/// rate.
+/// rate. The kernel choice is cached in `kernel_cache` (None: the data folder).
 pub fn estimate(
     targets: &[Target],
     plan: &Plan,
     threads: usize,
     gpus: &[Arc<GpuDevice>],
     window: Duration,
+    kernel_cache: Option<&Path>,
 ) -> Result<Estimate, CrackError> {
     if targets.is_empty() {
         return Err(CrackError::NoTargets);
@@ -56,7 +58,10 @@ pub fn estimate(
         .or(groups.first())
         .cloned()
         .unwrap_or_else(bench::scheme_10_2_params);
-    let kernel = choice::choose(&costliest, None)?;
+    let kernel = match kernel_cache {
+        Some(c) => choice::choose_cached_in(&costliest, None, c)?,
+        None => choice::choose(&costliest, None)?,
+    };
     let threads = if threads > 0 {
         threads
     } else {

@@ -97,6 +97,8 @@ pub struct DeviceOptions {
     pub gpus: GpuChoice,
     /// Other devices beside these (other back ends; tests inject some).
     pub extra: Vec<Arc<dyn Device>>,
+    /// Where the kernel calibration is cached (None: `kernels.json` in the data folder).
+    pub kernel_cache: Option<PathBuf>,
 }
 
 impl Default for DeviceOptions {
@@ -107,6 +109,7 @@ impl Default for DeviceOptions {
             kernel: None,
             gpus: GpuChoice::None,
             extra: Vec::new(),
+            kernel_cache: None,
         }
     }
 }
@@ -475,7 +478,11 @@ pub fn recover(
         .or(groups.first())
         .cloned()
         .unwrap_or_else(bench::scheme_10_2_params);
-    let kernel = choice::choose(&costliest, dev_opts.kernel.as_deref())?;
+    let cache = dev_opts
+        .kernel_cache
+        .clone()
+        .unwrap_or_else(choice::cache_path);
+    let kernel = choice::choose_cached_in(&costliest, dev_opts.kernel.as_deref(), &cache)?;
     on_event(RecoveryEvent::Kernel(&kernel));
     let threads = if dev_opts.threads > 0 {
         dev_opts.threads

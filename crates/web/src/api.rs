@@ -472,6 +472,7 @@ impl App {
             self.cfg.threads,
             &self.gpus(),
             self.cfg.measure,
+            Some(&self.cfg.kernel_cache),
         )
         .map_err(|e| Fail(500, e.to_string()))?;
         Ok(json!({
@@ -513,6 +514,7 @@ impl App {
             progress_interval: self.cfg.progress_interval,
             checkpoint_interval: self.cfg.checkpoint_interval,
             measure: self.cfg.measure,
+            kernel_cache: self.cfg.kernel_cache.clone(),
         };
         let job = search::start(&r.id, t, Arc::new(plan), &settings, saved);
         let status = job.snapshot();

@@ -65,6 +65,8 @@ pub struct Config {
     pub measure: Duration,
     /// Where usbmuxd is, for a connected phone (None: USBMUXD_SOCKET_ADDRESS or the default).
     pub usbmuxd: Option<sesame_device::MuxAddr>,
+    /// The CPU kernel calibration cache (the data folder's `kernels.json`).
+    pub kernel_cache: PathBuf,
 }
 
 impl Config {
@@ -90,6 +92,7 @@ impl Config {
             checkpoint_interval: Duration::from_secs(30),
             measure: Duration::from_millis(300),
             usbmuxd: None,
+            kernel_cache: sesame_crack::choice::cache_path(),
         }
     }
 }

@@ -113,6 +113,8 @@ pub struct SearchSettings {
     pub progress_interval: Duration,
     pub checkpoint_interval: Duration,
     pub measure: Duration,
+    /// The CPU kernel calibration cache.
+    pub kernel_cache: PathBuf,
 }
 
 /// Where the stage boundaries are (cumulative guesses), for "time left in this stage".
@@ -157,6 +159,7 @@ pub fn start(
         } else {
             GpuChoice::Given(settings.gpus.clone())
         },
+        kernel_cache: Some(settings.kernel_cache.clone()),
         ..DeviceOptions::default()
     };
     req.progress_interval = settings.progress_interval;

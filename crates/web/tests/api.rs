@@ -35,6 +35,7 @@ impl World {
         c.searches_dir = self.path("data/web-searches");
         c.sessions_dir = self.path("data/sessions");
         c.potfile = self.path("data/sesame.potfile");
+        c.kernel_cache = self.path("data/kernels.json");
         c.output_dir = self.path("out");
         c.home = self.dir.path().to_path_buf();
         c.threads = 1;
@@ -428,6 +429,9 @@ fn the_way_through_check_search_find_decrypt_and_keychain() {
     assert!(stages.iter().all(|s| s["guesses"].as_u64().unwrap() > 0));
     assert!(plan["rate"].as_f64().unwrap() > 0.0);
     assert!(plan["seconds"].as_f64().unwrap() > 0.0);
+    // The kernel calibration went into this server's data folder, not the user's.
+    let cache = std::fs::read_to_string(w.path("data/kernels.json")).unwrap();
+    assert!(cache.contains(plan["kernel"].as_str().unwrap()), "{cache}");
     let bad = c.post(
         "/api/plan",
         &json!({"id": id, "hints": {"dates": ["the summer"]}}),
