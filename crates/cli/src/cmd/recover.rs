@@ -212,6 +212,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             kernel: args.kernel,
             gpus: device.gpus(),
             extra: Vec::new(),
+            kernel_cache: None,
         },
         batch_size: args.batch_size,
         progress_interval: if tty {
