@@ -59,7 +59,7 @@ pub struct KernelChoice {
 /// Why a forced kernel cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum KernelChoiceError {
-    #[error("unknown kernel {0:?} (known: sha-ni, avx512, avx2, portable)")]
+    #[error("unknown kernel {0:?} (known: sha-ni, avx512, avx512x2, avx2, portable)")]
     Unknown(String),
     #[error("the {0} kernel does not run on this CPU (available here: {1})")]
     Unavailable(&'static str, String),

@@ -35,6 +35,8 @@ pub enum Kernel {
     ShaNi,
     /// AVX-512F: 16 passwords in 32-bit lanes.
     Avx512,
+    /// AVX-512F, two 16-lane groups interleaved: 32 passwords a call.
+    Avx512x2,
     /// AVX2: 8 passwords in 32-bit lanes.
     Avx2,
     /// Plain Rust, one password at a time; runs everywhere.
@@ -43,9 +45,10 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every kernel, in order of expected speed, fastest first.
-    pub const ALL: [Kernel; 4] = [
+    pub const ALL: [Kernel; 5] = [
         Kernel::ShaNi,
         Kernel::Avx512,
+        Kernel::Avx512x2,
         Kernel::Avx2,
         Kernel::Portable,
     ];
@@ -70,6 +73,7 @@ impl Kernel {
         match self {
             Kernel::ShaNi => "sha-ni",
             Kernel::Avx512 => "avx512",
+            Kernel::Avx512x2 => "avx512x2",
             Kernel::Avx2 => "avx2",
             Kernel::Portable => "portable",
         }
@@ -84,7 +88,7 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => x86::avx2::detected(),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => x86::avx512::detected(),
+            Kernel::Avx512 | Kernel::Avx512x2 => x86::avx512::detected(),
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
         }
@@ -98,6 +102,7 @@ impl Kernel {
             Kernel::ShaNi => SHANI_STREAMS,
             Kernel::Avx2 => 8,
             Kernel::Avx512 => 16,
+            Kernel::Avx512x2 => 32,
         }
     }
 
@@ -191,6 +196,8 @@ impl Kernel {
             Kernel::Avx2 => x86::avx2::sha256_iterate(jobs, rounds),
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => x86::avx512::sha256_iterate(jobs, rounds),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512x2 => x86::avx512::sha256_iterate_x2(jobs, rounds),
             _ => portable::sha256_iterate(jobs, rounds),
         }
     }
@@ -203,6 +210,8 @@ impl Kernel {
             Kernel::Avx2 => x86::avx2::sha1_iterate(jobs, rounds),
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => x86::avx512::sha1_iterate(jobs, rounds),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512x2 => x86::avx512::sha1_iterate_x2(jobs, rounds),
             _ => portable::sha1_iterate(jobs, rounds),
         }
     }

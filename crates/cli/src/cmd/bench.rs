@@ -25,7 +25,7 @@ pub struct Args {
     /// Measure every available kernel, not only the fastest
     #[arg(long)]
     pub all_kernels: bool,
-    /// The CPU kernel to measure (sha-ni, avx512, avx2, portable); default: the fastest here
+    /// The CPU kernel to measure (sha-ni, avx512, avx512x2, avx2, portable); default: the fastest here
     #[arg(long, value_name = "NAME")]
     pub kernel: Option<String>,
     /// Say why each GPU back end found nothing

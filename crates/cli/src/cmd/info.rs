@@ -10,7 +10,7 @@ pub struct Args {
     /// One JSON object instead of text
     #[arg(long)]
     pub json: bool,
-    /// The CPU kernel to time (sha-ni, avx512, avx2, portable); default: the fastest here
+    /// The CPU kernel to time (sha-ni, avx512, avx512x2, avx2, portable); default: the fastest here
     #[arg(long, value_name = "NAME")]
     pub kernel: Option<String>,
 }

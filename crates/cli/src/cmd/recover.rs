@@ -62,7 +62,7 @@ pub struct Args {
     /// Say why each GPU back end found nothing
     #[arg(long)]
     pub verbose: bool,
-    /// The CPU kernel to use (sha-ni, avx512, avx2, portable); default: the fastest measured here
+    /// The CPU kernel to use (sha-ni, avx512, avx512x2, avx2, portable); default: the fastest measured here
     #[arg(long, value_name = "NAME")]
     pub kernel: Option<String>,
     /// Potfile of passwords found (default: SESAME_POTFILE, or sesame.potfile in Sesame's data folder)

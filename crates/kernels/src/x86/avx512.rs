@@ -3,9 +3,11 @@
 //! Compared with AVX2 it doubles the lanes and has single-instruction rotates (`vprord`) and
 //! three-input logic (`vpternlogd`) for SHA's choose, majority and three-way XOR.
 //!
-//! Checked against the reference on an AVX-512 Xeon, where it is the fastest kernel (about
-//! twice SHA-NI per core; see BENCHMARKS.md). Interleaving two 16-lane states per call was
-//! tried and measured slower there: 48 live vectors do not fit in 32 registers.
+//! Two forms: one 16-lane state per call, and two interleaved (32 passwords a call), whose
+//! second dependency chain fills the vector units that one chain leaves idle on cores with
+//! more of them than it needs. On a 2-port AVX-512 Xeon the single form is faster (the pair's
+//! 48 live vectors do not fit in 32 registers and spill); which one runs is measured per CPU
+//! (see BENCHMARKS.md).
 
 use core::arch::x86_64::*;
 
@@ -63,6 +65,18 @@ impl U32x for Avx512 {
         // count vector compiles to the same immediate shift.
         Avx512(_mm512_srl_epi32(self.0, _mm_cvtsi32_si128(R)))
     }
+    // Not `inline(always)` (which cannot carry a target feature): the asm's zmm register
+    // needs AVX-512F named here, and a one-instruction callee inlines into the kernels, which
+    // enable it too.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn pin(self) -> Self {
+        let mut v = self.0;
+        // SAFETY: an empty instruction string: the register is left as it was; the asm only
+        // keeps the compiler from moving additions across this point.
+        core::arch::asm!("/* {0} */", inout(zmm_reg) v, options(pure, nomem, nostack, preserves_flags));
+        Avx512(v)
+    }
     // vpternlogd truth tables, indexed by (a<<2 | b<<1 | c) with a = self: 0x96 is a^b^c,
     // 0xCA is a ? b : c, 0xE8 is majority.
     #[inline(always)]
@@ -91,6 +105,38 @@ unsafe fn kernel_sha256(jobs: &mut [Job256], rounds: u32) {
 #[target_feature(enable = "avx512f")]
 unsafe fn kernel_sha1(jobs: &mut [Job1], rounds: u32) {
     lanes::sha1_iterate::<Avx512>(jobs, rounds)
+}
+
+/// # Safety
+/// The CPU must support AVX-512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn kernel_sha256_x2(jobs: &mut [Job256], rounds: u32) {
+    lanes::sha256_iterate_x2::<Avx512>(jobs, rounds)
+}
+
+/// # Safety
+/// The CPU must support AVX-512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn kernel_sha1_x2(jobs: &mut [Job1], rounds: u32) {
+    lanes::sha1_iterate_x2::<Avx512>(jobs, rounds)
+}
+
+pub(crate) fn sha256_iterate_x2(jobs: &mut [Job256], rounds: u32) {
+    assert!(
+        detected(),
+        "AVX-512 kernel entered on a CPU without AVX-512F"
+    );
+    // SAFETY: AVX-512F support was just confirmed at run time.
+    unsafe { kernel_sha256_x2(jobs, rounds) }
+}
+
+pub(crate) fn sha1_iterate_x2(jobs: &mut [Job1], rounds: u32) {
+    assert!(
+        detected(),
+        "AVX-512 kernel entered on a CPU without AVX-512F"
+    );
+    // SAFETY: AVX-512F support was just confirmed at run time.
+    unsafe { kernel_sha1_x2(jobs, rounds) }
 }
 
 pub(crate) fn sha256_iterate(jobs: &mut [Job256], rounds: u32) {

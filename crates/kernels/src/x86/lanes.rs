@@ -26,6 +26,12 @@ pub(crate) trait U32x: Copy {
     /// Rotate right by R; L must be 32 - R (stable Rust cannot compute it from R).
     unsafe fn ror<const R: i32, const L: i32>(self) -> Self;
     unsafe fn shr<const R: i32>(self) -> Self;
+    /// The value as it is, computed here: a fence the compiler does not reassociate sums
+    /// across, so the order of the additions written in the rounds is the order that runs.
+    #[inline(always)]
+    unsafe fn pin(self) -> Self {
+        self
+    }
     /// x ^ y ^ z.
     #[inline(always)]
     unsafe fn xor3(self, y: Self, z: Self) -> Self {
@@ -109,12 +115,13 @@ unsafe fn compress256<V: U32x>(state: &[V; 8], msg: &[V; 8]) -> [V; 8] {
                     .add(w[($t + 9) % 16])
                     .add(small_sigma1(w[($t + 14) % 16]));
             }
-            let t1 = $h
-                .add(big_sigma1($e))
-                .add($e.ch($f, $g))
-                .add(V::splat(K256[$t]).add(w[$t % 16]));
-            $d = $d.add(t1);
-            $h = t1.add(big_sigma0($a)).add($a.maj($b, $c));
+            let hkw = $h.add(V::splat(K256[$t]).add(w[$t % 16])).pin();
+            let q = $d.add(hkw).pin();
+            let ch = $e.ch($f, $g);
+            let s1 = big_sigma1($e);
+            let t1 = hkw.add(ch).pin().add(s1);
+            $d = q.add(ch).pin().add(s1);
+            $h = $a.maj($b, $c).add(t1).pin().add(big_sigma0($a));
         };
     }
     macro_rules! eight {
@@ -170,6 +177,104 @@ pub(crate) unsafe fn sha256_iterate<V: U32x>(jobs: &mut [Job256], rounds: u32) {
     }
 }
 
+/// Two independent compressions of the iteration block (two 16-lane groups of passwords),
+/// interleaved round by round. The rounds of one SHA-256 compression form a dependency chain
+/// (each round's e and a need the last round's); where a core has more vector units than one
+/// chain keeps busy, the second chain fills them. Same arithmetic as [`compress256`], with the
+/// eight working words in an array whose roles rotate by index instead of by renaming.
+#[inline(always)]
+unsafe fn compress256_x2<V: U32x>(state: &[[V; 8]; 2], msg: &[[V; 8]; 2]) -> [[V; 8]; 2] {
+    let mut w = [[V::splat(0); 16]; 2];
+    for k in 0..2 {
+        w[k][..8].copy_from_slice(&msg[k]);
+        w[k][8] = V::splat(0x8000_0000);
+        w[k][15] = V::splat(SHA256_ITER_BITS);
+    }
+    let mut s = *state;
+
+    macro_rules! round {
+        ($t:expr) => {
+            for k in 0..2 {
+                // Word j of the round (a = 0 .. h = 7) lives at this index in round t.
+                let at = |j: usize| (j + 8 - ($t % 8)) % 8;
+                if $t >= 16 {
+                    w[k][$t % 16] = w[k][$t % 16]
+                        .add(small_sigma0(w[k][($t + 1) % 16]))
+                        .add(w[k][($t + 9) % 16])
+                        .add(small_sigma1(w[k][($t + 14) % 16]));
+                }
+                let (a, b, c, d) = (s[k][at(0)], s[k][at(1)], s[k][at(2)], s[k][at(3)]);
+                let (e, f, g, h) = (s[k][at(4)], s[k][at(5)], s[k][at(6)], s[k][at(7)]);
+                let hkw = h.add(V::splat(K256[$t]).add(w[k][$t % 16])).pin();
+                let q = d.add(hkw).pin();
+                let ch = e.ch(f, g);
+                let s1 = big_sigma1(e);
+                let t1 = hkw.add(ch).pin().add(s1);
+                s[k][at(3)] = q.add(ch).pin().add(s1);
+                s[k][at(7)] = a.maj(b, c).add(t1).pin().add(big_sigma0(a));
+            }
+        };
+    }
+    macro_rules! eight {
+        ($t:expr) => {
+            round!($t);
+            round!($t + 1);
+            round!($t + 2);
+            round!($t + 3);
+            round!($t + 4);
+            round!($t + 5);
+            round!($t + 6);
+            round!($t + 7);
+        };
+    }
+    eight!(0);
+    eight!(8);
+    eight!(16);
+    eight!(24);
+    eight!(32);
+    eight!(40);
+    eight!(48);
+    eight!(56);
+
+    // After 64 rounds (a multiple of 8) every word is back at its own index.
+    core::array::from_fn(|k| core::array::from_fn(|i| state[k][i].add(s[k][i])))
+}
+
+/// [`sha256_iterate`] on two groups of `V::LANES` jobs at once ([`compress256_x2`]). A partial
+/// last pair of groups is padded with copies of its first job, whose results are discarded.
+#[inline(always)]
+pub(crate) unsafe fn sha256_iterate_x2<V: U32x>(jobs: &mut [Job256], rounds: u32) {
+    for pair in jobs.chunks_mut(2 * V::LANES) {
+        let lane_job = |l: usize| &pair[if l < pair.len() { l } else { 0 }];
+        let pick = |f: fn(&Job256) -> &[u32; 8]| -> [[V; 8]; 2] {
+            core::array::from_fn(|k| {
+                let arrays: Vec<&[u32; 8]> = (0..V::LANES)
+                    .map(|l| f(lane_job(k * V::LANES + l)))
+                    .collect();
+                gather::<V, 8>(&arrays)
+            })
+        };
+        let istate = pick(|j| &j.istate);
+        let ostate = pick(|j| &j.ostate);
+        let mut u = pick(|j| &j.u);
+        let mut acc = pick(|j| &j.acc);
+        for _ in 0..rounds {
+            let inner = compress256_x2(&istate, &u);
+            u = compress256_x2(&ostate, &inner);
+            for k in 0..2 {
+                for (a, x) in acc[k].iter_mut().zip(&u[k]) {
+                    *a = a.xor(*x);
+                }
+            }
+        }
+        for (l, job) in pair.iter_mut().enumerate() {
+            let (k, lane) = (l / V::LANES, l % V::LANES);
+            job.u = scatter(&u[k], lane);
+            job.acc = scatter(&acc[k], lane);
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // SHA-1
 
@@ -196,9 +301,11 @@ unsafe fn compress1<V: U32x>(state: &[V; 5], msg: &[V; 5]) -> [V; 5] {
                 _ => $b.xor3($c, $d),
             };
             $e = $e
-                .add($a.ror::<27, 5>())
+                .add(V::splat(K1[$t / 20]).add(w[$t % 16]))
+                .pin()
                 .add(f)
-                .add(V::splat(K1[$t / 20]).add(w[$t % 16]));
+                .pin()
+                .add($a.ror::<27, 5>());
             $b = $b.ror::<2, 30>();
         };
     }
@@ -230,6 +337,108 @@ unsafe fn compress1<V: U32x>(state: &[V; 5], msg: &[V; 5]) -> [V; 5] {
 
     let out = [a, b, c, d, e];
     core::array::from_fn(|i| state[i].add(out[i]))
+}
+
+/// Two independent SHA-1 compressions interleaved round by round (see [`compress256_x2`]).
+#[inline(always)]
+unsafe fn compress1_x2<V: U32x>(state: &[[V; 5]; 2], msg: &[[V; 5]; 2]) -> [[V; 5]; 2] {
+    let mut w = [[V::splat(0); 16]; 2];
+    for k in 0..2 {
+        w[k][..5].copy_from_slice(&msg[k]);
+        w[k][5] = V::splat(0x8000_0000);
+        w[k][15] = V::splat(SHA1_ITER_BITS);
+    }
+    let mut s = *state;
+
+    macro_rules! round {
+        ($t:expr) => {
+            for k in 0..2 {
+                // Word j of the round (a = 0 .. e = 4) lives at this index in round t.
+                let at = |j: usize| (j + 5 - ($t % 5)) % 5;
+                if $t >= 16 {
+                    w[k][$t % 16] = w[k][($t + 13) % 16]
+                        .xor3(w[k][($t + 8) % 16], w[k][($t + 2) % 16])
+                        .xor(w[k][$t % 16])
+                        .ror::<31, 1>();
+                }
+                let (a, b, c, d) = (s[k][at(0)], s[k][at(1)], s[k][at(2)], s[k][at(3)]);
+                let f = match $t / 20 {
+                    0 => b.ch(c, d),
+                    2 => b.maj(c, d),
+                    _ => b.xor3(c, d),
+                };
+                s[k][at(4)] = s[k][at(4)]
+                    .add(V::splat(K1[$t / 20]).add(w[k][$t % 16]))
+                    .pin()
+                    .add(f)
+                    .pin()
+                    .add(a.ror::<27, 5>());
+                s[k][at(1)] = b.ror::<2, 30>();
+            }
+        };
+    }
+    macro_rules! five {
+        ($t:expr) => {
+            round!($t);
+            round!($t + 1);
+            round!($t + 2);
+            round!($t + 3);
+            round!($t + 4);
+        };
+    }
+    five!(0);
+    five!(5);
+    five!(10);
+    five!(15);
+    five!(20);
+    five!(25);
+    five!(30);
+    five!(35);
+    five!(40);
+    five!(45);
+    five!(50);
+    five!(55);
+    five!(60);
+    five!(65);
+    five!(70);
+    five!(75);
+
+    // After 80 rounds (a multiple of 5) every word is back at its own index.
+    core::array::from_fn(|k| core::array::from_fn(|i| state[k][i].add(s[k][i])))
+}
+
+/// [`sha1_iterate`] on two groups of `V::LANES` jobs at once ([`compress1_x2`]).
+#[inline(always)]
+pub(crate) unsafe fn sha1_iterate_x2<V: U32x>(jobs: &mut [Job1], rounds: u32) {
+    for pair in jobs.chunks_mut(2 * V::LANES) {
+        let lane_job = |l: usize| &pair[if l < pair.len() { l } else { 0 }];
+        let pick = |f: fn(&Job1) -> &[u32; 5]| -> [[V; 5]; 2] {
+            core::array::from_fn(|k| {
+                let arrays: Vec<&[u32; 5]> = (0..V::LANES)
+                    .map(|l| f(lane_job(k * V::LANES + l)))
+                    .collect();
+                gather::<V, 5>(&arrays)
+            })
+        };
+        let istate = pick(|j| &j.istate);
+        let ostate = pick(|j| &j.ostate);
+        let mut u = pick(|j| &j.u);
+        let mut acc = pick(|j| &j.acc);
+        for _ in 0..rounds {
+            let inner = compress1_x2(&istate, &u);
+            u = compress1_x2(&ostate, &inner);
+            for k in 0..2 {
+                for (a, x) in acc[k].iter_mut().zip(&u[k]) {
+                    *a = a.xor(*x);
+                }
+            }
+        }
+        for (l, job) in pair.iter_mut().enumerate() {
+            let (k, lane) = (l / V::LANES, l % V::LANES);
+            job.u = scatter(&u[k], lane);
+            job.acc = scatter(&acc[k], lane);
+        }
+    }
 }
 
 #[inline(always)]
