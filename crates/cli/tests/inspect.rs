@@ -148,6 +148,28 @@ fn info_explains_the_real_ios10_2_keybag_and_measures_a_guess() {
     assert!(s > 0.01 && s < 1000.0, "measured cost {s}");
     let human = sesame(&["info", b.path().to_str().unwrap()], &[]);
     assert!(text(&human).contains("never set"), "{}", text(&human));
+    assert!(
+        text(&human).contains(" s of one CPU core"),
+        "{}",
+        text(&human)
+    );
+}
+
+#[test]
+fn info_gives_an_old_scheme_guess_in_milliseconds() {
+    let Some(fx) = fixtures() else { return };
+    let b = keybag_backup(&fx, "manifest-ios9-test123.plist");
+    let human = sesame(&["info", b.path().to_str().unwrap()], &[]);
+    let t = text(&human);
+    let line = t
+        .lines()
+        .find(|l| l.starts_with("One guess costs:"))
+        .unwrap_or_else(|| panic!("{t}"));
+    // A fraction of a millisecond per guess: never "0.000 s".
+    assert!(
+        line.contains(" ms of one CPU core") && !line.contains("0.000"),
+        "{line}"
+    );
 }
 
 #[test]

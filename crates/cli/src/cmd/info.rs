@@ -119,14 +119,23 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 ),
             }
             if let Some(c) = &cost {
+                // An old-scheme guess costs a fraction of a millisecond: "0.000 s" says nothing.
+                let per_core = if c.seconds_per_guess_per_core >= 0.01 {
+                    format!("{:.3} s", c.seconds_per_guess_per_core)
+                } else {
+                    format!("{:.3} ms", c.seconds_per_guess_per_core * 1e3)
+                };
                 outln!(
-                    "{:<18} {:.3} s of one CPU core ({} kernel: {}); all {} threads: about {:.2} guesses/s",
+                    "{:<18} {per_core} of one CPU core ({} kernel: {}); all {} threads: about {} guesses/s",
                     "One guess costs:",
-                    c.seconds_per_guess_per_core,
                     c.kernel,
                     c.kernel_why,
                     c.threads,
-                    c.guesses_per_second
+                    if c.guesses_per_second >= 100.0 {
+                        group(c.guesses_per_second.round() as u64)
+                    } else {
+                        format!("{:.2}", c.guesses_per_second)
+                    }
                 );
                 outln!(
                     "{:<18} 10,000 PINs in about {}, 1,000,000 guesses in about {}",
