@@ -101,12 +101,16 @@ fn available_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// What a cached calibration is valid for: this CPU, thread count and version, and the set of
+/// kernels it compared (a build with a kernel the cache never timed calibrates again).
 fn cpu_identity() -> String {
     let threads = available_threads();
+    let kernels: Vec<&str> = Kernel::ALL.iter().map(|k| k.name()).collect();
     format!(
-        "{} / {threads} threads / sesame {}",
+        "{} / {threads} threads / sesame {} / {}",
         cpu_model(),
-        env!("CARGO_PKG_VERSION")
+        env!("CARGO_PKG_VERSION"),
+        kernels.join(",")
     )
 }
 
@@ -268,6 +272,17 @@ mod tests {
             br#"{"cpu":"another","schemes":{"legacy":{"kernel":"portable","rates":{}}}}"#,
         )
         .unwrap();
+        assert!(cached(&p, Scheme::Sha1Only).is_none());
+        // Nor one that compared another set of kernels on this CPU (written before a kernel
+        // was added, it never timed that kernel).
+        let older = format!(
+            "{} / {} threads / sesame {}",
+            cpu_model(),
+            available_threads(),
+            env!("CARGO_PKG_VERSION")
+        );
+        let v = serde_json::json!({"cpu": older, "schemes": {"legacy": {"kernel": "portable", "rates": {}}}});
+        std::fs::write(&p, v.to_string()).unwrap();
         assert!(cached(&p, Scheme::Sha1Only).is_none());
     }
 }
