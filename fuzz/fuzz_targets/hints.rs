@@ -23,8 +23,11 @@ fuzz_target!(|data: &[u8]| {
             let mut answers = Answers::default();
             for (i, line) in text.lines().take(16).enumerate() {
                 let q = Question::ALL[i % Question::ALL.len()];
-                if answers.add(q, line).is_ok() {
-                    answers.to_hints().expect("answers that were added read as hints");
+                let added = answers.add(q, line);
+                // What was kept always reads as hints; each refusal says why.
+                answers.to_hints().expect("answers that were kept read as hints");
+                for e in &added.refused {
+                    assert!(!e.msg.is_empty(), "a refused answer says why");
                 }
             }
             if let Err(e) = h.add_flags(&groups[0], &groups[1], &groups[2], &groups[3]) {
