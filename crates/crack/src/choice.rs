@@ -96,13 +96,12 @@ pub fn cpu_model() -> String {
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 
-/// This CPU, as the cache knows it: its model name, thread count and Sesame's version.
 fn available_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// What a cached calibration is valid for: this CPU, thread count and version, and the set of
-/// kernels it compared (a build with a kernel the cache never timed calibrates again).
+/// This CPU, as the cache knows it: its model name, thread count and Sesame's version, and the
+/// set of kernels compared (a build with a kernel the cache never timed calibrates again).
 fn cpu_identity() -> String {
     let threads = available_threads();
     let kernels: Vec<&str> = Kernel::ALL.iter().map(|k| k.name()).collect();
