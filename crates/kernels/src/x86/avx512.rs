@@ -3,6 +3,9 @@
 //! Compared with AVX2 it doubles the lanes and has single-instruction rotates (`vprord`) and
 //! three-input logic (`vpternlogd`) for SHA's choose, majority and three-way XOR.
 //!
+//! The SHA-256 loop is the compact form (`lanes::compress256_compact`): on a Zen 5 the fully
+//! unrolled pair of compressions was bound by the front end, not the vector pipes.
+//!
 //! Two forms: one 16-lane state per call, and two interleaved (32 passwords a call), whose
 //! second dependency chain fills the vector units that one chain leaves idle on cores with
 //! more of them than it needs. On a 2-port AVX-512 Xeon the single form is faster (the pair's
@@ -97,7 +100,7 @@ impl U32x for Avx512 {
 /// The CPU must support AVX-512F.
 #[target_feature(enable = "avx512f")]
 unsafe fn kernel_sha256(jobs: &mut [Job256], rounds: u32) {
-    lanes::sha256_iterate::<Avx512>(jobs, rounds)
+    lanes::sha256_iterate_compact::<Avx512>(jobs, rounds)
 }
 
 /// # Safety

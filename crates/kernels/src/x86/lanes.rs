@@ -177,6 +177,93 @@ pub(crate) unsafe fn sha256_iterate<V: U32x>(jobs: &mut [Job256], rounds: u32) {
     }
 }
 
+/// [`compress256`] in a compact form: rounds 0-15 unrolled (where the constant padding words
+/// fold away), rounds 16-63 as a loop of three 16-round blocks with the round constants read
+/// from memory. About a third of the code: where the fully unrolled pair of compressions
+/// (about 4,300 instructions, 28 KB) overflows the core's decoded-instruction cache, the front
+/// end rather than the vector pipes sets the pace.
+#[inline(always)]
+unsafe fn compress256_compact<V: U32x>(state: &[V; 8], msg: &[V; 8], blocks: usize) -> [V; 8] {
+    let mut w = [V::splat(0); 16];
+    w[..8].copy_from_slice(msg);
+    w[8] = V::splat(0x8000_0000);
+    w[15] = V::splat(SHA256_ITER_BITS);
+    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
+
+    macro_rules! round {
+        ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident, $t:expr, $k:expr) => {
+            if $t >= 16 {
+                w[$t % 16] = w[$t % 16]
+                    .add(small_sigma0(w[($t + 1) % 16]))
+                    .add(w[($t + 9) % 16])
+                    .add(small_sigma1(w[($t + 14) % 16]));
+            }
+            let hkw = $h.add(V::splat($k).add(w[$t % 16])).pin();
+            let q = $d.add(hkw).pin();
+            let ch = $e.ch($f, $g);
+            let s1 = big_sigma1($e);
+            let t1 = hkw.add(ch).pin().add(s1);
+            $d = q.add(ch).pin().add(s1);
+            $h = $a.maj($b, $c).add(t1).pin().add(big_sigma0($a));
+        };
+    }
+    // $t: the round's place in the 16-word schedule window (>= 16 once it is computed);
+    // $k: its constant.
+    macro_rules! eight {
+        ($t:expr, $k:expr) => {
+            round!(a, b, c, d, e, f, g, h, $t, $k[0]);
+            round!(h, a, b, c, d, e, f, g, $t + 1, $k[1]);
+            round!(g, h, a, b, c, d, e, f, $t + 2, $k[2]);
+            round!(f, g, h, a, b, c, d, e, $t + 3, $k[3]);
+            round!(e, f, g, h, a, b, c, d, $t + 4, $k[4]);
+            round!(d, e, f, g, h, a, b, c, $t + 5, $k[5]);
+            round!(c, d, e, f, g, h, a, b, $t + 6, $k[6]);
+            round!(b, c, d, e, f, g, h, a, $t + 7, $k[7]);
+        };
+    }
+    eight!(0, K256[0..8]);
+    eight!(8, K256[8..16]);
+    // `blocks` is 3, passed in from outside the loop so that the compiler keeps this a loop.
+    for blk in 0..blocks {
+        let k = &K256[16 + 16 * blk..32 + 16 * blk];
+        eight!(16, k[0..8]);
+        eight!(24, k[8..16]);
+    }
+
+    let out = [a, b, c, d, e, f, g, h];
+    core::array::from_fn(|i| state[i].add(out[i]))
+}
+
+/// [`sha256_iterate`] with [`compress256_compact`]; the inner and outer compressions share one
+/// copy of the code too.
+#[inline(always)]
+pub(crate) unsafe fn sha256_iterate_compact<V: U32x>(jobs: &mut [Job256], rounds: u32) {
+    let blocks = core::hint::black_box(3usize);
+    let passes = core::hint::black_box(2usize);
+    for group in jobs.chunks_mut(V::LANES) {
+        let lane_job = |l: usize| &group[if l < group.len() { l } else { 0 }];
+        let pick = |f: fn(&Job256) -> &[u32; 8]| -> [V; 8] {
+            let arrays: Vec<&[u32; 8]> = (0..V::LANES).map(|l| f(lane_job(l))).collect();
+            gather::<V, 8>(&arrays)
+        };
+        let states = [pick(|j| &j.istate), pick(|j| &j.ostate)];
+        let mut u = pick(|j| &j.u);
+        let mut acc = pick(|j| &j.acc);
+        for _ in 0..rounds {
+            for p in 0..passes {
+                u = compress256_compact(&states[p & 1], &u, blocks);
+            }
+            for (a, x) in acc.iter_mut().zip(&u) {
+                *a = a.xor(*x);
+            }
+        }
+        for (lane, job) in group.iter_mut().enumerate() {
+            job.u = scatter(&u, lane);
+            job.acc = scatter(&acc, lane);
+        }
+    }
+}
+
 /// Two independent compressions of the iteration block (two 16-lane groups of passwords),
 /// interleaved round by round. The rounds of one SHA-256 compression form a dependency chain
 /// (each round's e and a need the last round's); where a core has more vector units than one
