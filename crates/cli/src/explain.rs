@@ -90,11 +90,16 @@ pub fn backup_error(e: BackupError, given: &Path) -> anyhow::Error {
             path.display(),
             give_the_folder()
         ),
-        BackupError::NotABackupFile { path, folder } => format!(
-            "{} is a file, not a backup: give the backup folder instead, {}",
-            path.display(),
-            quote(folder)
-        ),
+        BackupError::NotABackupFile { path, folder } => {
+            // "." says nothing to a person: name the folder it stands for.
+            let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.clone());
+            format!(
+                "{} is a file, not a backup: give the backup folder instead (the one that holds \
+                 Manifest.plist; this file is in {})",
+                path.display(),
+                quote(&folder)
+            )
+        }
         _ => return output_error(e),
     };
     anyhow::anyhow!(msg)

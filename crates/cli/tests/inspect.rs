@@ -130,6 +130,22 @@ fn bad_targets_exit_2_with_a_message_naming_the_problem() {
     assert!(text(&out).contains("Manifest.plist"), "{}", text(&out));
     let missing = sesame(&["hash", "/no/such/backup"], &[]);
     assert_eq!(missing.status.code(), Some(2));
+    // A stray file named from the folder it is in: the message names that folder, not ".".
+    std::fs::write(dir.path().join("junk.plist"), b"not a plist at all").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sesame"))
+        .args(["info", "junk.plist"])
+        .current_dir(dir.path())
+        .env("SESAME_HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let msg = text(&out);
+    let here = std::fs::canonicalize(dir.path()).unwrap();
+    assert!(
+        msg.contains("is a file, not a backup") && msg.contains(here.to_str().unwrap()),
+        "{msg}"
+    );
+    assert_eq!(msg.trim_end().lines().count(), 1, "{msg}");
 }
 
 #[test]
